@@ -1,0 +1,4 @@
+-- name: schema_migration_list
+-- doc: The names of the migrations already applied.
+-- params: (none)
+SELECT name, applied_at FROM dbo.schema_migration ORDER BY name;

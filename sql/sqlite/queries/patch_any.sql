@@ -1,0 +1,5 @@
+-- name: patch_any
+-- doc: One patch id if any patch exists; at start-up, demo data is loaded only into an
+-- doc: empty database.
+-- params: (none)
+SELECT id FROM patch LIMIT 1

@@ -1,0 +1,12 @@
+//! patches: the single source of truth for housing patches and areas.
+//!
+//! Data flows one way: [`api`] (HTTP) → [`domain`] (types and rules) →
+//! [`store`] (one trait, SQLite and SQL Server) → named SQL in `sql/` and `views/`.
+
+pub mod api;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

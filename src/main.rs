@@ -1,0 +1,146 @@
+//! The `patches` binary: `serve` (default), `migrate`, `queries`.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use patches::{
+    api::support::catalog_body,
+    config::{Settings, Sources},
+    startup::{Application, open_database, shutdown_signal},
+    store::{Catalog, Dialect},
+    telemetry,
+};
+
+/// Patches and areas: CRUD API for the MMH app, reporting API for analysts.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// A TOML file of settings (keys as the environment variables, e.g. `listen`).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// `sqlite://PATH` or an SQL Server ADO.NET string (overrides DATABASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve {
+        /// Address and port (overrides PATCHES_LISTEN).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Load demo data into an empty database: true or false (overrides PATCHES_DEMO_DATA).
+        #[arg(long, value_name = "BOOL")]
+        demo_data: Option<String>,
+        /// Log filter (overrides PATCHES_LOG).
+        #[arg(long, value_name = "FILTER")]
+        log: Option<String>,
+        /// `pretty` or `json` (overrides PATCHES_LOG_FORMAT).
+        #[arg(long, value_name = "FORMAT")]
+        log_format: Option<String>,
+    },
+    /// Apply pending schema migrations and exit.
+    Migrate,
+    /// Print the SQL catalog (every named query, migration and view) of the configured dialect.
+    Queries {
+        /// Print each file's full SQL too.
+        #[arg(long)]
+        sql: bool,
+    },
+}
+
+fn settings(cli: &Cli, flags: &[(&str, &Option<String>)]) -> Result<Settings, String> {
+    let mut sources = Sources::gather(cli.config.as_deref()).map_err(|e| e.to_string())?;
+    if let Some(url) = &cli.database_url {
+        sources.set("DATABASE_URL", url.clone());
+    }
+    for (name, value) in flags {
+        if let Some(v) = value {
+            sources.set(name, v.clone());
+        }
+    }
+    sources.settings().map_err(|e| e.to_string())
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match &cli.command {
+        None => {
+            let s = settings(&cli, &[])?;
+            serve(s).await
+        }
+        Some(Command::Serve {
+            listen,
+            demo_data,
+            log,
+            log_format,
+        }) => {
+            let s = settings(
+                &cli,
+                &[
+                    ("PATCHES_LISTEN", listen),
+                    ("PATCHES_DEMO_DATA", demo_data),
+                    ("PATCHES_LOG", log),
+                    ("PATCHES_LOG_FORMAT", log_format),
+                ],
+            )?;
+            serve(s).await
+        }
+        Some(Command::Migrate) => {
+            let s = settings(&cli, &[])?;
+            telemetry::init(&s.log, s.log_format);
+            open_database(&s).await.map_err(|e| e.to_string())?;
+            println!("migrations up to date");
+            Ok(())
+        }
+        Some(Command::Queries { sql }) => {
+            let s = settings(&cli, &[])?;
+            let dialect = if s.database_url.starts_with("sqlite://") {
+                Dialect::Sqlite
+            } else {
+                Dialect::Mssql
+            };
+            let catalog = Catalog::load(dialect).map_err(|e| e.to_string())?;
+            let body = catalog_body(&catalog);
+            println!("SQL catalog for dialect `{}`\n", body.dialect);
+            for q in body.queries {
+                println!("{} ({}) — {}", q.name, q.kind, q.file);
+                println!("    {}", q.doc);
+                if !q.params.is_empty() {
+                    let params: Vec<String> = q
+                        .params
+                        .iter()
+                        .map(|p| format!("@{} {}", p.name, p.sql_type))
+                        .collect();
+                    println!("    params: {}", params.join(", "));
+                }
+                if *sql {
+                    println!("\n{}", q.sql);
+                }
+                println!();
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(s: Settings) -> Result<(), String> {
+    telemetry::init(&s.log, s.log_format);
+    let app = Application::build(&s).await.map_err(|e| e.to_string())?;
+    app.run_until(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("patches: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

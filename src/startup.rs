@@ -1,0 +1,112 @@
+//! Building and running the application: connect, migrate, load demo data, serve.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use poem::{
+    Server,
+    listener::{Acceptor, Listener, TcpListener},
+};
+
+use crate::{
+    api,
+    config::Settings,
+    demo,
+    store::{self, Database, StoreError, migrate, patches::PatchStore},
+};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The database could not be opened, migrated or seeded.
+    #[error("database: {0}")]
+    Database(#[from] StoreError),
+    /// Demo data could not be loaded.
+    #[error("demo data: {0}")]
+    Demo(String),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {0}: {1}")]
+    Listen(SocketAddr, std::io::Error),
+}
+
+/// Opens the configured database and applies pending migrations.
+pub async fn open_database(settings: &Settings) -> Result<Arc<dyn Database>, StartupError> {
+    let db = store::connect(&settings.database_url).await?;
+    let applied = migrate::run(db.as_ref()).await?;
+    tracing::info!(database = %db.describe(), migrations_applied = applied.len(), "database ready");
+    Ok(db)
+}
+
+/// A bound, ready-to-serve application.
+pub struct Application {
+    acceptor: poem::listener::TcpAcceptor,
+    address: SocketAddr,
+    store: PatchStore,
+}
+
+impl Application {
+    /// Connects, migrates, loads demo data into an empty database (if enabled) and
+    /// binds the listen address.
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let db = open_database(settings).await?;
+        let store = PatchStore::new(db);
+        if settings.demo_data {
+            demo::load_if_empty(&store)
+                .await
+                .map_err(|e| StartupError::Demo(e.to_string()))?;
+        }
+        let acceptor = TcpListener::bind(settings.listen)
+            .into_acceptor()
+            .await
+            .map_err(|e| StartupError::Listen(settings.listen, e))?;
+        let address = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .unwrap_or(settings.listen);
+        Ok(Application {
+            acceptor,
+            address,
+            store,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests (up to 10 s).
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        tracing::info!(address = %self.address, docs = %format!("http://{}/docs", self.address), "serving");
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(
+                api::app(self.store),
+                shutdown,
+                Some(Duration::from_secs(10)),
+            )
+            .await
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
