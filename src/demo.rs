@@ -96,8 +96,16 @@ fn patch(
     })
 }
 
-/// The demo patches in creation order (parents first) and the property assignments.
-pub fn dataset() -> Result<(Vec<NewPatch>, Vec<(PropertyRef, Uuid)>), String> {
+/// The demo data: patches in creation order (parents first) and property assignments.
+pub struct Dataset {
+    /// Patches and areas, parents before children.
+    pub patches: Vec<NewPatch>,
+    /// Each property and the patch it belongs to.
+    pub properties: Vec<(PropertyRef, Uuid)>,
+}
+
+/// Builds the demo dataset.
+pub fn dataset() -> Result<Dataset, String> {
     let mut patches = vec![patch(ROOT_ID, None, "Hackney", PatchType::Area, vec![])?];
     let groups = [
         group(0, "Income Collection Team North")?,
@@ -143,7 +151,10 @@ pub fn dataset() -> Result<(Vec<NewPatch>, Vec<(PropertyRef, Uuid)>), String> {
             ))
         })
         .collect::<Result<Vec<_>, String>>()?;
-    Ok((patches, properties))
+    Ok(Dataset {
+        patches,
+        properties,
+    })
 }
 
 /// Loads the demo dataset in one transaction if the database holds no patch.
@@ -151,8 +162,10 @@ pub async fn load_if_empty(store: &PatchStore) -> Result<bool, PatchError> {
     if !store.is_empty().await? {
         return Ok(false);
     }
-    let (patches, properties) =
-        dataset().map_err(|e| PatchError::Store(crate::store::StoreError::Decode(e)))?;
+    let Dataset {
+        patches,
+        properties,
+    } = dataset().map_err(|e| PatchError::Store(crate::store::StoreError::Decode(e)))?;
     let actor = Actor {
         id: "demo-data".into(),
     };

@@ -37,35 +37,35 @@ pub struct Problem {
 pub enum ApiError {
     /// The request is malformed or invalid.
     #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
+    BadRequest(Json<Box<Problem>>),
     /// The patch, responsible entity or property does not exist.
     #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
+    NotFound(Json<Box<Problem>>),
     /// The write conflicts with the current state: stale `If-Match`, an existing id, or
     /// a patch that still has children or properties.
     #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
+    Conflict(Json<Box<Problem>>),
     /// The request is well-formed but refers to a parent that does not exist or would
     /// make a cycle in the tree.
     #[oai(status = 422, content_type = "application/problem+json")]
-    Unprocessable(Json<Problem>),
+    Unprocessable(Json<Box<Problem>>),
     /// An unexpected server error; details are in the server log under the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
+    Internal(Json<Box<Problem>>),
     /// The database is unavailable or timed out; retry later.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Box<Problem>>),
 }
 
-fn problem(status: u16, slug: &str, title: &str, detail: Option<String>) -> Json<Problem> {
-    Json(Problem {
+fn problem(status: u16, slug: &str, title: &str, detail: Option<String>) -> Json<Box<Problem>> {
+    Json(Box::new(Problem {
         kind: format!("https://patches.example/problems/{slug}"),
         title: title.to_string(),
         status,
         detail,
         errors: None,
         current_version: None,
-    })
+    }))
 }
 
 impl ApiError {
@@ -99,7 +99,7 @@ impl ApiError {
             .ok()
             .and_then(|s| s.canonical_reason())
             .unwrap_or("Error");
-        problem(status, "http", title, Some(detail)).0
+        *problem(status, "http", title, Some(detail)).0
     }
 }
 

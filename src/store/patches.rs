@@ -383,20 +383,22 @@ pub(crate) async fn assign_property_in(
         patch_id: Some(patch_id),
     };
     if previous != Some(patch_id) {
-        if let Some(old) = previous {
-            if let Some(old_version) = current_version(tx, old).await? {
-                record(
-                    tx,
-                    old,
-                    old_version,
-                    "PropertyUnassigned",
-                    actor,
-                    at,
-                    Some(&before),
-                    Some(&after),
-                )
-                .await?;
-            }
+        let old_version = match previous {
+            Some(old) => current_version(tx, old).await?.map(|v| (old, v)),
+            None => None,
+        };
+        if let Some((old, old_version)) = old_version {
+            record(
+                tx,
+                old,
+                old_version,
+                "PropertyUnassigned",
+                actor,
+                at,
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
         }
         record(
             tx,

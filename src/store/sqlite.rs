@@ -68,7 +68,7 @@ impl SqliteDatabase {
             open_connection(path).map_err(|e| unavailable(format!("cannot open {path}: {e}")))?;
         Ok(SqliteDatabase {
             path: path.to_string(),
-            catalog: Catalog::load(Dialect::Sqlite).map_err(|e| unavailable(e))?,
+            catalog: Catalog::load(Dialect::Sqlite).map_err(unavailable)?,
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
             reader_slots: Arc::new(Semaphore::new(READERS)),
@@ -157,10 +157,10 @@ impl Drop for Lease {
                 tracing::error!(error = %e, "rollback of abandoned transaction failed");
             }
         }
-        if let Lease::Reader { conn, home, .. } = self {
-            if let (Some(c), Ok(mut pool)) = (conn.take(), home.lock()) {
-                pool.push(c);
-            }
+        if let Lease::Reader { conn, home, .. } = self
+            && let (Some(c), Ok(mut pool)) = (conn.take(), home.lock())
+        {
+            pool.push(c);
         }
     }
 }

@@ -1,0 +1,105 @@
+//! Concurrent writers: a version guards every write and none is lost.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{id_of, patch_body, spawn_app};
+
+const WRITERS: usize = 40;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_writes_with_the_same_if_match_give_one_success_and_conflicts() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let id = id_of(&app.create(&patch_body("CP1", "patch", None)).await);
+    let tasks: Vec<_> = (0..WRITERS)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let body =
+                    json!({ "name": format!("Officer {i}"), "responsibleType": "HousingOfficer" });
+                let path = format!("/api/v1/patch/{id}/responsible-entity/{}", Uuid::new_v4());
+                app.send(Method::PATCH, &path, Some("\"1\""), Some(&body))
+                    .await
+                    .status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let conflicts = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((ok, conflicts), (1, WRITERS - 1), "{statuses:?}");
+    let patch: Value = app
+        .get(&format!("/api/v1/patch/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(patch["versionNumber"], 2);
+    assert_eq!(patch["responsibleEntities"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_writes_without_if_match_all_apply_and_none_is_lost() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let id = id_of(&app.create(&patch_body("CP1", "patch", None)).await);
+    let people: Vec<Uuid> = (0..WRITERS).map(|_| Uuid::new_v4()).collect();
+    let tasks: Vec<_> = people
+        .iter()
+        .enumerate()
+        .map(|(i, person)| {
+            let (app, person) = (app.clone(), *person);
+            tokio::spawn(async move {
+                let body =
+                    json!({ "name": format!("Officer {i}"), "responsibleType": "HousingOfficer" });
+                let path = format!("/api/v1/patch/{id}/responsible-entity/{person}");
+                app.send(Method::PATCH, &path, None, Some(&body))
+                    .await
+                    .status()
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::OK);
+    }
+    let patch: Value = app
+        .get(&format!("/api/v1/patch/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(patch["versionNumber"], 1 + WRITERS as i64);
+    let present: Vec<Uuid> = patch["responsibleEntities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id_of)
+        .collect();
+    for person in &people {
+        assert!(present.contains(person), "entity {person} was lost");
+    }
+    let history: Value = app
+        .get(&format!("/api/v1/patch/{id}/history?pageSize=100"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut versions: Vec<i64> = history["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["versionNumber"].as_i64().unwrap())
+        .collect();
+    versions.sort();
+    assert_eq!(
+        versions,
+        (1..=1 + WRITERS as i64).collect::<Vec<_>>(),
+        "one history row per version"
+    );
+}
