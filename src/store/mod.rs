@@ -10,6 +10,7 @@ pub mod migrate;
 pub mod mssql;
 pub mod patches;
 pub mod sqlite;
+pub mod views;
 
 use std::{sync::Arc, time::Instant};
 
