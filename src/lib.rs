@@ -7,6 +7,7 @@ pub mod api;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod odata;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

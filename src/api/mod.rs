@@ -2,6 +2,7 @@
 //! here builds SQL; handlers call [`PatchStore`](crate::store::patches::PatchStore).
 
 pub mod dto;
+pub mod odata;
 pub mod patches;
 pub mod problem;
 pub mod properties;
@@ -28,21 +29,22 @@ pub enum ApiTags {
     Properties,
     /// The SQL catalog for support analysts.
     Support,
+    /// The reporting API (OData v4 style) over the SQL views, for Qlik and Power BI.
+    Reporting,
     /// Liveness and readiness probes.
     Health,
 }
 
+/// Every API of the service.
+pub type Apis = (
+    patches::PatchApi,
+    properties::PropertyApi,
+    odata::ODataApi,
+    support::SupportApi,
+);
+
 /// The OpenAPI service with every operation.
-pub fn service(
-    store: PatchStore,
-) -> OpenApiService<
-    (
-        patches::PatchApi,
-        properties::PropertyApi,
-        support::SupportApi,
-    ),
-    (),
-> {
+pub fn service(store: PatchStore, report: odata::ReportSettings) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             patches::PatchApi {
@@ -50,6 +52,10 @@ pub fn service(
             },
             properties::PropertyApi {
                 store: store.clone(),
+            },
+            odata::ODataApi {
+                db: store.database().clone(),
+                settings: report,
             },
             support::SupportApi { store },
         ),
@@ -76,10 +82,11 @@ fn request_id(req: &Request) -> String {
 }
 
 /// Turns errors raised outside handlers (bad parameters, unknown routes, wrong
-/// methods, unreadable bodies) into problem+json, never a bare text body.
-async fn problem_for(err: poem::Error) -> Response {
+/// methods, unreadable bodies) into problem+json, or OData errors under
+/// `/api/v1/odata`; never a bare text body.
+fn error_response(err: poem::Error, odata: bool) -> Response {
     if err.is_from_response() {
-        // Our own ApiError, already a problem+json response.
+        // Our own ApiError / ODataApiError, already a complete response.
         return err.into_response();
     }
     let status = err.status();
@@ -89,6 +96,9 @@ async fn problem_for(err: poem::Error) -> Response {
     } else {
         err.to_string()
     };
+    if odata {
+        return odata::error_response(status, detail);
+    }
     let body = problem::ApiError::for_status(status.as_u16(), detail);
     let json = serde_json::json!({
         "type": body.kind, "title": body.title, "status": body.status, "detail": body.detail,
@@ -100,17 +110,17 @@ async fn problem_for(err: poem::Error) -> Response {
 }
 
 /// The whole application: API, OpenAPI document, docs UI, request ids and logging.
-pub fn app(store: PatchStore) -> impl Endpoint<Output = Response> {
-    let api = service(store);
+pub fn app(store: PatchStore, report: odata::ReportSettings) -> impl Endpoint<Output = Response> {
+    let api = service(store, report);
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     Route::new()
         .at("/api/v1/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/", api)
-        .catch_all_error(problem_for)
         .around(|ep, req| async move {
             let id = request_id(&req);
+            let odata = req.uri().path().starts_with("/api/v1/odata");
             let span = tracing::info_span!(
                 "request",
                 request_id = %id,
@@ -121,7 +131,7 @@ pub fn app(store: PatchStore) -> impl Endpoint<Output = Response> {
             let result = ep.call(req).instrument(span.clone()).await;
             let mut resp = match result {
                 Ok(r) => r.into_response(),
-                Err(e) => problem_for(e).await,
+                Err(e) => error_response(e, odata),
             };
             if let Ok(v) = HeaderValue::from_str(&id) {
                 resp.headers_mut().insert("x-request-id", v);
