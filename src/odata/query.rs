@@ -118,7 +118,12 @@ fn parse_select<'a>(set: &'a EntitySet, v: &str) -> Result<Vec<&'a Column>, ODat
     let mut out: Vec<&Column> = Vec::new();
     for item in v.split(',').map(str::trim) {
         if item == "*" {
-            return Ok(set.columns.iter().collect());
+            for c in &set.columns {
+                if !out.iter().any(|o| o.name == c.name) {
+                    out.push(c);
+                }
+            }
+            continue;
         }
         if item.contains('/') || item.contains('(') {
             return Err(ODataError::not_implemented(

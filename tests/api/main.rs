@@ -4,6 +4,7 @@
 mod concurrency;
 mod helpers;
 mod history;
+mod odata;
 mod patches;
 mod properties;
 mod responsible_entities;
