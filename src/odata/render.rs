@@ -299,15 +299,22 @@ pub fn select(
                 let filter = b.where_clause(after);
                 format!("SELECT {columns} FROM {from}{filter}{}", b.order_by())
             }
-            (s, t) => {
+            (s, None) => {
                 let filter = b.where_clause(after);
                 let order = b.order_by();
                 let offset = b.param(Value::Int(s as i64));
-                let fetch = match t {
-                    Some(t) => format!(" FETCH NEXT {} ROWS ONLY", b.param(Value::Int(t as i64))),
-                    None => String::new(),
-                };
-                format!("SELECT {columns} FROM {from}{filter}{order} OFFSET {offset} ROWS{fetch}")
+                format!("SELECT {columns} FROM {from}{filter}{order} OFFSET {offset} ROWS")
+            }
+            (s, Some(t)) => {
+                // TOP over an OFFSET page rather than FETCH NEXT @n: the same plan, and
+                // a form T-SQL linters can parse with a parameter for the row count.
+                let top = b.param(Value::Int(t as i64));
+                let filter = b.where_clause(after);
+                let order = b.order_by();
+                let offset = b.param(Value::Int(s as i64));
+                format!(
+                    "SELECT TOP ({top}) {columns} FROM (SELECT {columns} FROM {from}{filter}{order} OFFSET {offset} ROWS) AS page{order}"
+                )
             }
         },
     };

@@ -5,6 +5,7 @@ mod concurrency;
 mod helpers;
 mod history;
 mod odata;
+mod odata_properties;
 mod patches;
 mod properties;
 mod responsible_entities;
