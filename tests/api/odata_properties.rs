@@ -91,7 +91,7 @@ async fn seeded_store() -> (tempfile::TempDir, PatchStore) {
                 parent_id: parent,
                 name: PatchName::parse(&format!("{name}{}", i / NAMES.len())).unwrap(),
                 patch_type: kind,
-                domain: DomainCode::parse(*rng.pick(&["MMH", "MA", "mmh"])).unwrap(),
+                domain: DomainCode::parse(rng.pick::<&str>(&["MMH", "MA", "mmh"])).unwrap(),
                 responsible_entities: entities,
             },
         };
@@ -404,7 +404,7 @@ fn random_input_never_panics_the_parser() {
             if rng.below(5) == 0 {
                 s.push(char::from_u32(rng.below(0x3000) as u32).unwrap_or('x'));
             } else {
-                s.push_str(*rng.pick(&pieces));
+                s.push_str(rng.pick::<&str>(&pieces));
             }
         }
         let _ = filter::parse(&s, set);
