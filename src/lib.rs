@@ -8,6 +8,8 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod odata;
+pub mod seed;
+
 pub mod startup;
 pub mod store;
 pub mod telemetry;

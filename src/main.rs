@@ -6,7 +6,9 @@ use clap::{Parser, Subcommand};
 use patches::{
     api::support::catalog_body,
     config::{Settings, Sources},
+    seed::{SeedSize, seed},
     startup::{Application, open_database, shutdown_signal},
+    store::patches::PatchStore,
     store::{Catalog, Dialect},
     telemetry,
 };
@@ -44,6 +46,15 @@ enum Command {
     },
     /// Apply pending schema migrations and exit.
     Migrate,
+    /// Fill the database with a synthetic dataset (for benchmarks and trials).
+    Seed {
+        /// How many patches (one area per 40, under one root).
+        #[arg(long, default_value_t = 10_000)]
+        patches: u64,
+        /// How many properties (assigned round-robin to the patches).
+        #[arg(long, default_value_t = 20_000)]
+        properties: u64,
+    },
     /// Print the SQL catalog (every named query, migration and view) of the configured dialect.
     Queries {
         /// Print each file's full SQL too.
@@ -93,6 +104,28 @@ async fn run(cli: Cli) -> Result<(), String> {
             telemetry::init(&s.log, s.log_format);
             open_database(&s).await.map_err(|e| e.to_string())?;
             println!("migrations up to date");
+            Ok(())
+        }
+        Some(Command::Seed {
+            patches,
+            properties,
+        }) => {
+            let s = settings(&cli, &[])?;
+            telemetry::init("warn", s.log_format);
+            let store = PatchStore::new(open_database(&s).await.map_err(|e| e.to_string())?);
+            let started = std::time::Instant::now();
+            let size = SeedSize {
+                patches: *patches,
+                properties: *properties,
+            };
+            seed(&store, size)
+                .await
+                .map_err(|e| format!("seed failed: {e}"))?;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "seeded {patches} patches and {properties} properties in {secs:.1} s ({:.0} patches/s)",
+                *patches as f64 / secs.max(0.001)
+            );
             Ok(())
         }
         Some(Command::Queries { sql }) => {

@@ -254,6 +254,16 @@ pub trait Tx: Send {
     /// Runs named statement `name` with `params` and returns the number of rows affected.
     async fn execute(&mut self, name: &str, params: &[Value]) -> Result<u64, StoreError>;
 
+    /// Runs named statement `name` once per parameter row (bulk loads); returns the
+    /// rows affected in all. The default runs them one by one.
+    async fn execute_many(&mut self, name: &str, rows: Vec<Vec<Value>>) -> Result<u64, StoreError> {
+        let mut affected = 0;
+        for params in &rows {
+            affected += self.execute(name, params).await?;
+        }
+        Ok(affected)
+    }
+
     /// Runs generated reporting SQL (from [`crate::odata::render`]) with positional
     /// parameters (`?1…` in SQLite, `@P1…` in T-SQL). `label` is the view file the SQL
     /// reads, named in the logs. Stops with [`StoreError::Timeout`] after `timeout`.

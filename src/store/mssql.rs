@@ -165,24 +165,39 @@ struct MssqlTx {
 }
 
 /// The statement as sent: typed `DECLARE`s for the header's parameters, then the file.
-fn statement(file: &SqlFile) -> String {
+/// NULLs are written as `NULL` in the declaration rather than bound: tiberius sends an
+/// untyped NULL parameter (TDS type 0x1F), which SQL Server accepts but Babelfish
+/// rejects. Only the declared names and types (from our own files) become text.
+fn statement<'a>(file: &SqlFile, params: &'a [Value]) -> (String, Vec<&'a Value>) {
     if file.params.is_empty() {
-        return file.sql.to_string();
+        return (file.sql.to_string(), Vec::new());
     }
+    let mut bound = Vec::new();
     let declares: Vec<String> = file
         .params
         .iter()
-        .enumerate()
-        .map(|(i, p)| format!("@{} {} = @P{}", p.name, p.sql_type, i + 1))
+        .zip(params)
+        .map(|(p, value)| {
+            if *value == Value::Null {
+                format!("@{} {} = NULL", p.name, p.sql_type)
+            } else {
+                bound.push(value);
+                format!("@{} {} = @P{}", p.name, p.sql_type, bound.len())
+            }
+        })
         .collect();
-    format!("DECLARE {};\n{}", declares.join(", "), file.sql)
+    (
+        format!("DECLARE {};\n{}", declares.join(", "), file.sql),
+        bound,
+    )
 }
 
 fn bind<'a>(file: &SqlFile, params: &'a [Value]) -> Query<'a> {
-    bind_to(Query::new(statement(file)), params)
+    let (sql, bound) = statement(file, params);
+    bind_to(Query::new(sql), bound)
 }
 
-fn bind_to<'a>(mut query: Query<'a>, params: &'a [Value]) -> Query<'a> {
+fn bind_to<'a>(mut query: Query<'a>, params: impl IntoIterator<Item = &'a Value>) -> Query<'a> {
     for value in params {
         match value {
             Value::Null => query.bind(Option::<&str>::None),

@@ -231,6 +231,49 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Decode(e.to_string()))
 }
 
+fn patch_insert_params(id: Uuid, c: &PatchContent, actor: &Actor, at: DateTime<Utc>) -> Vec<Value> {
+    vec![
+        id.into(),
+        c.parent_id.into(),
+        c.name.as_str().into(),
+        c.patch_type.as_str().into(),
+        c.domain.as_str().into(),
+        at.into(),
+        actor.id.as_str().into(),
+    ]
+}
+
+fn entity_params(patch_id: Uuid, e: &ResponsibleEntity) -> Vec<Value> {
+    vec![
+        patch_id.into(),
+        e.id.into(),
+        e.name.as_str().into(),
+        e.responsible_type.as_str().into(),
+        e.email_address.as_ref().map(|m| m.as_str()).into(),
+    ]
+}
+
+#[allow(clippy::too_many_arguments)]
+fn change_params<B: Serialize, A: Serialize>(
+    patch_id: Uuid,
+    version: i64,
+    change_type: &str,
+    actor: &Actor,
+    at: DateTime<Utc>,
+    before: Option<&B>,
+    after: Option<&A>,
+) -> Result<Vec<Value>, StoreError> {
+    Ok(vec![
+        patch_id.into(),
+        version.into(),
+        change_type.into(),
+        actor.id.as_str().into(),
+        at.into(),
+        before.map(to_json).transpose()?.into(),
+        after.map(to_json).transpose()?.into(),
+    ])
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn record<B: Serialize, A: Serialize>(
     tx: &mut dyn Tx,
@@ -242,21 +285,8 @@ async fn record<B: Serialize, A: Serialize>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> Result<(), PatchError> {
-    let before = before.map(to_json).transpose()?;
-    let after = after.map(to_json).transpose()?;
-    tx.execute(
-        "patch_change_insert",
-        &[
-            patch_id.into(),
-            version.into(),
-            change_type.into(),
-            actor.id.as_str().into(),
-            at.into(),
-            before.into(),
-            after.into(),
-        ],
-    )
-    .await?;
+    let params = change_params(patch_id, version, change_type, actor, at, before, after)?;
+    tx.execute("patch_change_insert", &params).await?;
     Ok(())
 }
 
@@ -265,17 +295,8 @@ async fn insert_entity(
     patch_id: Uuid,
     e: &ResponsibleEntity,
 ) -> Result<(), PatchError> {
-    tx.execute(
-        "responsible_entity_insert",
-        &[
-            patch_id.into(),
-            e.id.into(),
-            e.name.as_str().into(),
-            e.responsible_type.as_str().into(),
-            e.email_address.as_ref().map(|m| m.as_str()).into(),
-        ],
-    )
-    .await?;
+    tx.execute("responsible_entity_insert", &entity_params(patch_id, e))
+        .await?;
     Ok(())
 }
 
@@ -314,29 +335,48 @@ pub(crate) async fn create_in(
     }
     check_parent(tx, id, new.content.parent_id).await?;
     let c = &new.content;
-    tx.execute(
-        "patch_insert",
-        &[
-            id.into(),
-            c.parent_id.into(),
-            c.name.as_str().into(),
-            c.patch_type.as_str().into(),
-            c.domain.as_str().into(),
-            at.into(),
-            actor.id.as_str().into(),
-        ],
-    )
-    .await
-    .map_err(|e| match e {
-        StoreError::UniqueViolation(_) => PatchError::AlreadyExists,
-        StoreError::ForeignKeyViolation(_) => PatchError::UnknownParent,
-        other => other.into(),
-    })?;
+    tx.execute("patch_insert", &patch_insert_params(id, c, actor, at))
+        .await
+        .map_err(|e| match e {
+            StoreError::UniqueViolation(_) => PatchError::AlreadyExists,
+            StoreError::ForeignKeyViolation(_) => PatchError::UnknownParent,
+            other => other.into(),
+        })?;
     for entity in &c.responsible_entities {
         insert_entity(tx, id, entity).await?;
     }
     record::<PatchContent, _>(tx, id, 1, "Created", actor, at, None, Some(c)).await?;
     load_existing(tx, id).await
+}
+
+/// Creates many patches inside an open transaction in three bulk statements (rows,
+/// responsible entities, history), for trusted generated data (`patches seed`): no
+/// existence checks beyond the database's own keys. Parents must come first.
+pub(crate) async fn create_many_in(
+    tx: &mut dyn Tx,
+    patches: &[(Uuid, PatchContent)],
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> Result<(), PatchError> {
+    let rows = patches
+        .iter()
+        .map(|(id, c)| patch_insert_params(*id, c, actor, at))
+        .collect();
+    tx.execute_many("patch_insert", rows).await?;
+    let entities = patches
+        .iter()
+        .flat_map(|(id, c)| c.responsible_entities.iter().map(|e| entity_params(*id, e)))
+        .collect();
+    tx.execute_many("responsible_entity_insert", entities)
+        .await?;
+    let changes = patches
+        .iter()
+        .map(|(id, c)| {
+            change_params::<PatchContent, _>(*id, 1, "Created", actor, at, None, Some(c))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    tx.execute_many("patch_change_insert", changes).await?;
+    Ok(())
 }
 
 /// Assigns a property inside an open transaction (used by the API and the demo loader).

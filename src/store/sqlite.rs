@@ -353,6 +353,37 @@ impl Tx for SqliteTx {
         Ok(affected as u64)
     }
 
+    async fn execute_many(&mut self, name: &str, rows: Vec<Vec<Value>>) -> Result<u64, StoreError> {
+        let Some(first) = rows.first() else {
+            return Ok(0);
+        };
+        let file = named(&self.catalog, name, first)?;
+        let started = Instant::now();
+        // One trip to the blocking pool for the whole batch, one prepared statement.
+        let affected = self
+            .blocking(move |conn| {
+                let mut total = 0;
+                for params in &rows {
+                    if params.len() != file.params.len() {
+                        return Err(StoreError::Database {
+                            query: file.name.clone(),
+                            message: format!(
+                                "expects {} parameters, got {}",
+                                file.params.len(),
+                                params.len()
+                            ),
+                        });
+                    }
+                    let mut stmt = prepare(conn, file, params)?;
+                    total += stmt.raw_execute().map_err(|e| map_error(&file.name, e))?;
+                }
+                Ok(total)
+            })
+            .await?;
+        log_query(file, started, affected as u64);
+        Ok(affected as u64)
+    }
+
     async fn query_sql(
         &mut self,
         label: &'static SqlFile,
