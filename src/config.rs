@@ -422,6 +422,9 @@ mod tests {
         let s = Sources::default().settings().unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
         assert!(s.demo_data);
+        assert_eq!(s.auth.mode(), AuthMode::None);
+        assert_eq!(s.max_body_bytes, 1024 * 1024);
+        assert!(s.cors_origins.is_empty());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! sizes, a handler timeout, CORS for configured origins only, and security headers.
 //! Each refusal is a clean 4xx/5xx in the caller's error format, never a bare status.
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
 use poem::{
     Body, Request, Response,
@@ -93,8 +93,23 @@ pub async fn refuse_large_body(req: &mut Request, max: usize) -> Option<Response
     }
 }
 
-/// The answer when a handler runs longer than the request timeout.
-pub fn timed_out(path: &str, limit: Duration) -> Response {
+/// Runs `work` (the rest of the request up to its response headers; a streamed body
+/// is not cut) for at most `limit`, then answers 503.
+pub async fn within(
+    limit: Duration,
+    path: &str,
+    work: impl Future<Output = poem::Result<Response>>,
+) -> poem::Result<Response> {
+    match tokio::time::timeout(limit, work).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(timeout_ms = limit.as_millis() as u64, "request timed out");
+            Ok(timed_out(path, limit))
+        }
+    }
+}
+
+fn timed_out(path: &str, limit: Duration) -> Response {
     let mut resp = edge_error(
         path,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -219,6 +234,28 @@ mod tests {
             )])));
         assert!(refuse_large_body(&mut small, 2048).await.is_none());
         assert_eq!(small.take_body().into_vec().await.unwrap().len(), 100);
+    }
+
+    #[tokio::test]
+    async fn a_handler_that_never_answers_times_out_with_503() {
+        let resp = within(
+            Duration::from_millis(20),
+            "/api/v1/patch/all",
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(resp.headers().contains_key(header::RETRY_AFTER));
+        let odata = within(
+            Duration::from_millis(20),
+            "/api/v1/odata/Patches",
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+        let body = odata.into_body().into_string().await.unwrap();
+        assert!(body.contains(r#""code":"timeout""#), "{body}");
     }
 
     fn bytes_of(n: usize) -> Vec<u8> {

@@ -146,13 +146,8 @@ pub fn app(store: PatchStore, settings: &Settings) -> impl Endpoint<Output = Res
         .catch_all_error(problem_for)
         .around(move |ep, req| async move {
             let path = req.uri().path().to_string();
-            match tokio::time::timeout(timeout, ep.call(req)).await {
-                Ok(result) => result.map(IntoResponse::into_response),
-                Err(_) => {
-                    tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out");
-                    Ok(hardening::timed_out(&path, timeout))
-                }
-            }
+            let work = async move { ep.call(req).await.map(IntoResponse::into_response) };
+            hardening::within(timeout, &path, work).await
         })
         .around(move |ep, mut req| async move {
             if let Some(resp) = hardening::refuse_large_body(&mut req, max_body).await {

@@ -48,7 +48,8 @@ fn credentials(req: &Request) -> Credentials<'_> {
     let Ok(value) = value.to_str() else {
         return Credentials::Unreadable;
     };
-    let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value, ""));
+    let value = value.trim();
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     let rest = rest.trim();
     if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
         return Credentials::Bearer(rest);
