@@ -103,27 +103,43 @@ async fn run(cli: Cli) -> Result<(), String> {
                 Dialect::Mssql
             };
             let catalog = Catalog::load(dialect).map_err(|e| e.to_string())?;
-            let body = catalog_body(&catalog);
-            println!("SQL catalog for dialect `{}`\n", body.dialect);
-            for q in body.queries {
-                println!("{} ({}) — {}", q.name, q.kind, q.file);
-                println!("    {}", q.doc);
-                if !q.params.is_empty() {
-                    let params: Vec<String> = q
-                        .params
-                        .iter()
-                        .map(|p| format!("@{} {}", p.name, p.sql_type))
-                        .collect();
-                    println!("    params: {}", params.join(", "));
-                }
-                if *sql {
-                    println!("\n{}", q.sql);
-                }
-                println!();
-            }
-            Ok(())
+            print_catalog(&catalog_body(&catalog), *sql)
+                // A closed pipe (`patches queries | head`) is not an error.
+                .or_else(|e| {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        Ok(())
+                    } else {
+                        Err(e.to_string())
+                    }
+                })
         }
     }
+}
+
+fn print_catalog(
+    body: &patches::api::support::QueryCatalog,
+    with_sql: bool,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "SQL catalog for dialect `{}`\n", body.dialect)?;
+    for q in &body.queries {
+        writeln!(out, "{} ({}) — {}", q.name, q.kind, q.file)?;
+        writeln!(out, "    {}", q.doc)?;
+        if !q.params.is_empty() {
+            let params: Vec<String> = q
+                .params
+                .iter()
+                .map(|p| format!("@{} {}", p.name, p.sql_type))
+                .collect();
+            writeln!(out, "    params: {}", params.join(", "))?;
+        }
+        if with_sql {
+            writeln!(out, "\n{}", q.sql)?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 async fn serve(s: Settings) -> Result<(), String> {

@@ -8,7 +8,7 @@ use poem::{
 };
 
 use crate::{
-    api,
+    api::{self, odata::ReportSettings},
     config::{AuthMode, Settings},
     demo,
     store::{self, Database, StoreError, migrate, patches::PatchStore},
@@ -41,6 +41,7 @@ pub struct Application {
     acceptor: poem::listener::TcpAcceptor,
     address: SocketAddr,
     store: PatchStore,
+    report: ReportSettings,
     settings: Settings,
 }
 
@@ -64,10 +65,17 @@ impl Application {
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .unwrap_or(settings.listen);
+        let report = ReportSettings {
+            max_page_size: u64::from(settings.max_page_size),
+            public_url: settings.public_url.clone(),
+            query_timeout: Duration::from_millis(settings.query_timeout_ms),
+            listen: address.to_string(),
+        };
         Ok(Application {
             acceptor,
             address,
             store,
+            report,
             settings: settings.clone(),
         })
     }
@@ -83,7 +91,7 @@ impl Application {
         log_auth(&self.settings);
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(
-                api::app(self.store, &self.settings),
+                api::app(self.store, self.report, &self.settings),
                 shutdown,
                 Some(Duration::from_secs(10)),
             )

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod dto;
 pub mod hardening;
+pub mod odata;
 pub mod patches;
 pub mod problem;
 pub mod properties;
@@ -33,21 +34,22 @@ pub enum ApiTags {
     Properties,
     /// The SQL catalog for support analysts.
     Support,
+    /// The reporting API (OData v4 style) over the SQL views, for Qlik and Power BI.
+    Reporting,
     /// Liveness and readiness probes.
     Health,
 }
 
+/// Every API of the service.
+pub type Apis = (
+    patches::PatchApi,
+    properties::PropertyApi,
+    odata::ODataApi,
+    support::SupportApi,
+);
+
 /// The OpenAPI service with every operation.
-pub fn service(
-    store: PatchStore,
-) -> OpenApiService<
-    (
-        patches::PatchApi,
-        properties::PropertyApi,
-        support::SupportApi,
-    ),
-    (),
-> {
+pub fn service(store: PatchStore, report: odata::ReportSettings) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             patches::PatchApi {
@@ -55,6 +57,10 @@ pub fn service(
             },
             properties::PropertyApi {
                 store: store.clone(),
+            },
+            odata::ODataApi {
+                db: store.database().clone(),
+                settings: report,
             },
             support::SupportApi { store },
         ),
@@ -81,10 +87,11 @@ fn request_id(req: &Request) -> String {
 }
 
 /// Turns errors raised outside handlers (bad parameters, unknown routes, wrong
-/// methods, unreadable bodies) into problem+json, never a bare text body.
-async fn problem_for(err: poem::Error) -> Response {
+/// methods, unreadable bodies) into problem+json, or OData errors under
+/// `/api/v1/odata`; never a bare text body.
+fn error_response(err: poem::Error, odata: bool) -> Response {
     if err.is_from_response() {
-        // Our own ApiError, already a problem+json response.
+        // Our own ApiError / ODataApiError, already a complete response.
         return err.into_response();
     }
     let status = err.status();
@@ -94,6 +101,9 @@ async fn problem_for(err: poem::Error) -> Response {
     } else {
         err.to_string()
     };
+    if odata {
+        return odata::error_response(status, detail);
+    }
     let body = problem::ApiError::for_status(status.as_u16(), detail);
     let json = serde_json::json!({
         "type": body.kind, "title": body.title, "status": body.status, "detail": body.detail,
@@ -125,8 +135,12 @@ fn documents<T: poem_openapi::OpenApi>(api: &OpenApiService<T, ()>) -> (String, 
 /// The whole application: API, OpenAPI document, docs UI, and around them (outermost
 /// first) request ids and logging, security headers, CORS, URL and header limits,
 /// authentication and roles, the body limit and the handler timeout.
-pub fn app(store: PatchStore, settings: &Settings) -> impl Endpoint<Output = Response> + use<> {
-    let api = service(store);
+pub fn app(
+    store: PatchStore,
+    report: odata::ReportSettings,
+    settings: &Settings,
+) -> impl Endpoint<Output = Response> + use<> {
+    let api = service(store, report);
     let (spec, docs) = documents(&api);
     let gate = security::Gate::new(settings.auth.clone());
     let cors = hardening::Cors::new(settings.cors_origins.clone());
@@ -143,11 +157,15 @@ pub fn app(store: PatchStore, settings: &Settings) -> impl Endpoint<Output = Res
         )
         .nest("/docs", make_sync(move |_| Html(docs.clone())))
         .nest("/", api)
-        .catch_all_error(problem_for)
         .around(move |ep, req| async move {
             let path = req.uri().path().to_string();
             let work = async move { ep.call(req).await.map(IntoResponse::into_response) };
-            hardening::within(timeout, &path, work).await
+            // Errors become responses here, so the layers outside (CORS, security
+            // headers) decorate error answers too.
+            Ok(match hardening::within(timeout, &path, work).await {
+                Ok(resp) => resp,
+                Err(e) => error_response(e, path.starts_with(problem::ODATA_PREFIX)),
+            })
         })
         .around(move |ep, mut req| async move {
             if let Some(resp) = hardening::refuse_large_body(&mut req, max_body).await {
@@ -188,13 +206,14 @@ pub fn app(store: PatchStore, settings: &Settings) -> impl Endpoint<Output = Res
             let path = req.uri().path().to_string();
             let mut resp = match ep.call(req).await {
                 Ok(r) => r.into_response(),
-                Err(e) => problem_for(e).await,
+                Err(e) => error_response(e, path.starts_with(problem::ODATA_PREFIX)),
             };
             hardening::add_security_headers(&path, &mut resp);
             Ok(resp)
         })
         .around(|ep, req| async move {
             let id = request_id(&req);
+            let odata = req.uri().path().starts_with(problem::ODATA_PREFIX);
             // Only the path: query strings and headers (credentials) are never logged.
             let span = tracing::info_span!(
                 "request",
@@ -207,7 +226,7 @@ pub fn app(store: PatchStore, settings: &Settings) -> impl Endpoint<Output = Res
             let result = ep.call(req).instrument(span.clone()).await;
             let mut resp = match result {
                 Ok(r) => r.into_response(),
-                Err(e) => problem_for(e).await,
+                Err(e) => error_response(e, odata),
             };
             if let Ok(v) = HeaderValue::from_str(&id) {
                 resp.headers_mut().insert("x-request-id", v);

@@ -225,8 +225,19 @@ pub struct ResponsibleEntity {
     pub name: EntityName,
     /// Officer, area manager or group.
     pub responsible_type: ResponsibleType,
-    /// Contact e-mail, if known.
+    /// Contact e-mail, if known (serialised as `contactDetails.emailAddress`, as the API shows it).
+    #[serde(rename = "contactDetails", serialize_with = "contact_details")]
     pub email_address: Option<EmailAddress>,
+}
+
+fn contact_details<S: serde::Serializer>(
+    email: &Option<EmailAddress>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut details = s.serialize_struct("ContactDetails", 1)?;
+    details.serialize_field("emailAddress", email)?;
+    details.end()
 }
 
 /// What a patch says about itself, without bookkeeping; the unit of change history.

@@ -6,7 +6,11 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 
-use super::{Database, StoreError, TxMode, Value};
+use super::{
+    Catalog, Database, StoreError, TxMode, Value,
+    catalog::{SqlFile, SqlKind},
+    views::ReportCatalog,
+};
 
 /// Applies every migration not yet recorded; returns the names applied by this call.
 pub async fn run(db: &dyn Database) -> Result<Vec<String>, StoreError> {
@@ -42,5 +46,42 @@ pub async fn run(db: &dyn Database) -> Result<Vec<String>, StoreError> {
         tracing::info!(migration = %migration.name, file = %migration.path, "migration applied");
         applied_now.push(migration.name.clone());
     }
+    for view in views_in_order(db.catalog()) {
+        // Recorded with a hash of its text: a changed view file is applied again.
+        let record = format!("view:{}:{:016x}", view.name, fnv1a(view.sql));
+        if applied.contains(&record) {
+            continue;
+        }
+        let mut tx = db.begin(TxMode::Write).await?;
+        tx.run_script(view).await?;
+        tx.execute(
+            "schema_migration_record",
+            &[Value::from(record.as_str()), Value::from(Utc::now())],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(view = %view.name, file = %view.path, "view created");
+        applied_now.push(record);
+    }
     Ok(applied_now)
+}
+
+/// The view files in the catalog's order (a view may read an earlier one).
+fn views_in_order(catalog: &Catalog) -> Vec<&'static SqlFile> {
+    ReportCatalog::get()
+        .entity_sets
+        .iter()
+        .filter_map(|set| {
+            catalog
+                .files()
+                .find(|f| f.kind == SqlKind::View && f.name == set.name)
+        })
+        .collect()
+}
+
+/// A small stable hash (FNV-1a, 64-bit) of a view's text.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

@@ -10,8 +10,12 @@ pub mod migrate;
 pub mod mssql;
 pub mod patches;
 pub mod sqlite;
+pub mod views;
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -249,6 +253,27 @@ pub trait Tx: Send {
 
     /// Runs named statement `name` with `params` and returns the number of rows affected.
     async fn execute(&mut self, name: &str, params: &[Value]) -> Result<u64, StoreError>;
+
+    /// Runs generated reporting SQL (from [`crate::odata::render`]) with positional
+    /// parameters (`?1…` in SQLite, `@P1…` in T-SQL). `label` is the view file the SQL
+    /// reads, named in the logs. Stops with [`StoreError::Timeout`] after `timeout`.
+    async fn query_sql(
+        &mut self,
+        label: &'static catalog::SqlFile,
+        sql: &str,
+        params: &[Value],
+        timeout: Duration,
+    ) -> Result<Vec<Row>, StoreError>;
+
+    /// Like [`Tx::query_sql`] but sends rows one by one into `sink` as they are read,
+    /// with flat memory whatever the result size; stops early when `sink` is closed.
+    async fn stream_sql(
+        self: Box<Self>,
+        label: &'static catalog::SqlFile,
+        sql: String,
+        params: Vec<Value>,
+        sink: tokio::sync::mpsc::Sender<Result<Row, StoreError>>,
+    ) -> Result<u64, StoreError>;
 
     /// Runs a whole script (a migration): every statement, or every `GO` batch in T-SQL.
     async fn run_script(&mut self, file: &'static catalog::SqlFile) -> Result<(), StoreError>;

@@ -5,7 +5,10 @@
 //! `DECLARE @id uniqueidentifier = @P1, …;` followed by the file's text unchanged: the
 //! SQL that runs is the SQL a DBA reads, typed exactly as the header says.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use async_trait::async_trait;
 use bb8::{ManageConnection, Pool, PooledConnection};
@@ -176,7 +179,10 @@ fn statement(file: &SqlFile) -> String {
 }
 
 fn bind<'a>(file: &SqlFile, params: &'a [Value]) -> Query<'a> {
-    let mut query = Query::new(statement(file));
+    bind_to(Query::new(statement(file)), params)
+}
+
+fn bind_to<'a>(mut query: Query<'a>, params: &'a [Value]) -> Query<'a> {
     for value in params {
         match value {
             Value::Null => query.bind(Option::<&str>::None),
@@ -220,33 +226,107 @@ fn read_value(data: &ColumnData<'static>) -> Result<Value, StoreError> {
     })
 }
 
+/// Converts tiberius rows, sharing one column-name list between them.
+struct RowReader {
+    columns: Option<Arc<[String]>>,
+}
+
+impl RowReader {
+    fn read(&mut self, row: tiberius::Row) -> Result<Row, StoreError> {
+        let columns = self
+            .columns
+            .get_or_insert_with(|| row.columns().iter().map(|c| c.name().to_string()).collect())
+            .clone();
+        let values = row
+            .into_iter()
+            .map(|d| read_value(&d))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Row::new(columns, values))
+    }
+}
+
+async fn run_query(
+    client: &mut Client<Compat<TcpStream>>,
+    name: &str,
+    query: Query<'_>,
+) -> Result<Vec<Row>, StoreError> {
+    let stream = query.query(client).await.map_err(|e| tds_error(name, e))?;
+    let result = stream
+        .into_first_result()
+        .await
+        .map_err(|e| tds_error(name, e))?;
+    let mut reader = RowReader { columns: None };
+    result.into_iter().map(|row| reader.read(row)).collect()
+}
+
 #[async_trait]
 impl Tx for MssqlTx {
     async fn query(&mut self, name: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         let file = named(&self.catalog, name, params)?;
         let started = Instant::now();
-        let stream = bind(file, params)
-            .query(&mut self.conn.client)
-            .await
-            .map_err(|e| tds_error(name, e))?;
-        let result = stream
-            .into_first_result()
-            .await
-            .map_err(|e| tds_error(name, e))?;
-        let mut rows = Vec::with_capacity(result.len());
-        let mut columns: Option<std::sync::Arc<[String]>> = None;
-        for row in result {
-            let cols = columns
-                .get_or_insert_with(|| row.columns().iter().map(|c| c.name().to_string()).collect())
-                .clone();
-            let values = row
-                .into_iter()
-                .map(|d| read_value(&d))
-                .collect::<Result<Vec<_>, _>>()?;
-            rows.push(Row::new(cols, values));
-        }
+        let rows = run_query(&mut self.conn.client, name, bind(file, params)).await?;
         log_query(file, started, rows.len() as u64);
         Ok(rows)
+    }
+
+    async fn query_sql(
+        &mut self,
+        label: &'static SqlFile,
+        sql: &str,
+        params: &[Value],
+        timeout: Duration,
+    ) -> Result<Vec<Row>, StoreError> {
+        let started = Instant::now();
+        let query = bind_to(Query::new(sql.to_string()), params);
+        let run = run_query(&mut self.conn.client, &label.name, query);
+        let rows = match tokio::time::timeout(timeout, run).await {
+            Ok(rows) => rows?,
+            Err(_) => {
+                // The connection is mid-statement; discard it so the server cancels.
+                self.conn.in_transaction = true;
+                return Err(StoreError::Timeout(label.name.clone()));
+            }
+        };
+        log_query(label, started, rows.len() as u64);
+        Ok(rows)
+    }
+
+    async fn stream_sql(
+        mut self: Box<Self>,
+        label: &'static SqlFile,
+        sql: String,
+        params: Vec<Value>,
+        sink: tokio::sync::mpsc::Sender<Result<Row, StoreError>>,
+    ) -> Result<u64, StoreError> {
+        use futures_util::TryStreamExt;
+        let started = Instant::now();
+        let query = bind_to(Query::new(sql), &params);
+        let stream = query
+            .query(&mut self.conn.client)
+            .await
+            .map_err(|e| tds_error(&label.name, e))?;
+        let mut rows = stream.into_row_stream();
+        let mut reader = RowReader { columns: None };
+        let mut sent = 0u64;
+        let mut abandoned = false;
+        while let Some(row) = rows
+            .try_next()
+            .await
+            .map_err(|e| tds_error(&label.name, e))?
+        {
+            if sink.send(Ok(reader.read(row)?)).await.is_err() {
+                abandoned = true; // the client went away
+                break;
+            }
+            sent += 1;
+        }
+        drop(rows);
+        if abandoned {
+            // The connection is mid-result: discard it rather than reuse it.
+            self.conn.in_transaction = true;
+        }
+        log_query(label, started, sent);
+        Ok(sent)
     }
 
     async fn execute(&mut self, name: &str, params: &[Value]) -> Result<u64, StoreError> {

@@ -263,7 +263,6 @@ async fn record<B: Serialize, A: Serialize>(
 async fn insert_entity(
     tx: &mut dyn Tx,
     patch_id: Uuid,
-    position: usize,
     e: &ResponsibleEntity,
 ) -> Result<(), PatchError> {
     tx.execute(
@@ -271,7 +270,6 @@ async fn insert_entity(
         &[
             patch_id.into(),
             e.id.into(),
-            (position as i64).into(),
             e.name.as_str().into(),
             e.responsible_type.as_str().into(),
             e.email_address.as_ref().map(|m| m.as_str()).into(),
@@ -334,8 +332,8 @@ pub(crate) async fn create_in(
         StoreError::ForeignKeyViolation(_) => PatchError::UnknownParent,
         other => other.into(),
     })?;
-    for (position, entity) in c.responsible_entities.iter().enumerate() {
-        insert_entity(tx, id, position, entity).await?;
+    for entity in &c.responsible_entities {
+        insert_entity(tx, id, entity).await?;
     }
     record::<PatchContent, _>(tx, id, 1, "Created", actor, at, None, Some(c)).await?;
     load_existing(tx, id).await
@@ -641,8 +639,7 @@ impl PatchStore {
                     responsible_type: kind,
                     email_address: change.email_address.clone().flatten(),
                 };
-                let position = before.content.responsible_entities.len();
-                insert_entity(&mut *tx, id, position, &entity).await?;
+                insert_entity(&mut *tx, id, &entity).await?;
                 "ResponsibleEntityAdded"
             }
         };
@@ -710,8 +707,8 @@ impl PatchStore {
         let before = load_existing(&mut *tx, id).await?;
         tx.execute("responsible_entity_delete_all", &[id.into()])
             .await?;
-        for (position, entity) in entities.iter().enumerate() {
-            insert_entity(&mut *tx, id, position, entity).await?;
+        for entity in entities {
+            insert_entity(&mut *tx, id, entity).await?;
         }
         let after = load_existing(&mut *tx, id).await?;
         record(

@@ -265,6 +265,55 @@ fn prepare<'c>(
     Ok(stmt)
 }
 
+fn column_names(stmt: &rusqlite::Statement<'_>) -> Arc<[String]> {
+    stmt.column_names().map(|c| c.to_string()).collect()
+}
+
+fn read_row(
+    row: &rusqlite::Row<'_>,
+    width: usize,
+    file: &SqlFile,
+) -> Result<Vec<Value>, StoreError> {
+    (0..width)
+        .map(|i| read_value(row.get_ref(i).map_err(|e| map_error(&file.name, e))?))
+        .collect()
+}
+
+fn bind_positional<'c>(
+    conn: &'c Connection,
+    label: &SqlFile,
+    sql: &str,
+    params: &[Value],
+) -> Result<rusqlite::CachedStatement<'c>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(sql)
+        .map_err(|e| map_error(&label.name, e))?;
+    for (i, value) in params.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, value)
+            .map_err(|e| map_error(&label.name, e))?;
+    }
+    Ok(stmt)
+}
+
+fn read_all(
+    conn: &Connection,
+    label: &SqlFile,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<Row>, StoreError> {
+    let mut stmt = bind_positional(conn, label, sql, params)?;
+    let columns = column_names(&stmt);
+    let mut raw = stmt.raw_query();
+    let mut rows = Vec::new();
+    while let Some(row) = raw.next().map_err(|e| map_error(&label.name, e))? {
+        rows.push(Row::new(
+            columns.clone(),
+            read_row(row, columns.len(), label)?,
+        ));
+    }
+    Ok(rows)
+}
+
 #[async_trait]
 impl Tx for SqliteTx {
     async fn query(&mut self, name: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
@@ -274,14 +323,14 @@ impl Tx for SqliteTx {
         let rows = self
             .blocking(move |conn| {
                 let mut stmt = prepare(conn, file, &params)?;
-                let columns: Arc<[String]> = stmt.column_names().map(|c| c.to_string()).collect();
+                let columns = column_names(&stmt);
                 let mut raw = stmt.raw_query();
                 let mut rows = Vec::new();
                 while let Some(row) = raw.next().map_err(|e| map_error(&file.name, e))? {
-                    let values = (0..columns.len())
-                        .map(|i| read_value(row.get_ref(i).map_err(|e| map_error(&file.name, e))?))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    rows.push(Row::new(columns.clone(), values));
+                    rows.push(Row::new(
+                        columns.clone(),
+                        read_row(row, columns.len(), file)?,
+                    ));
                 }
                 Ok(rows)
             })
@@ -302,6 +351,59 @@ impl Tx for SqliteTx {
             .await?;
         log_query(file, started, affected as u64);
         Ok(affected as u64)
+    }
+
+    async fn query_sql(
+        &mut self,
+        label: &'static SqlFile,
+        sql: &str,
+        params: &[Value],
+        timeout: Duration,
+    ) -> Result<Vec<Row>, StoreError> {
+        let (sql, params) = (sql.to_string(), params.to_vec());
+        let started = Instant::now();
+        let rows = self
+            .blocking(move |conn| {
+                // SQLite checks this callback every 1000 VM steps; `true` interrupts.
+                let deadline = started + timeout;
+                conn.progress_handler(1000, Some(move || Instant::now() > deadline))
+                    .map_err(|e| map_error(&label.name, e))?;
+                let result = read_all(conn, label, &sql, &params);
+                conn.progress_handler(1000, None::<fn() -> bool>)
+                    .map_err(|e| map_error(&label.name, e))?;
+                result
+            })
+            .await?;
+        log_query(label, started, rows.len() as u64);
+        Ok(rows)
+    }
+
+    async fn stream_sql(
+        mut self: Box<Self>,
+        label: &'static SqlFile,
+        sql: String,
+        params: Vec<Value>,
+        sink: tokio::sync::mpsc::Sender<Result<Row, StoreError>>,
+    ) -> Result<u64, StoreError> {
+        let started = Instant::now();
+        let sent = self
+            .blocking(move |conn| {
+                let mut stmt = bind_positional(conn, label, &sql, &params)?;
+                let columns = column_names(&stmt);
+                let mut raw = stmt.raw_query();
+                let mut sent = 0u64;
+                while let Some(row) = raw.next().map_err(|e| map_error(&label.name, e))? {
+                    let row = Row::new(columns.clone(), read_row(row, columns.len(), label)?);
+                    if sink.blocking_send(Ok(row)).is_err() {
+                        break; // the client went away
+                    }
+                    sent += 1;
+                }
+                Ok(sent)
+            })
+            .await?;
+        log_query(label, started, sent);
+        Ok(sent)
     }
 
     async fn run_script(&mut self, file: &'static SqlFile) -> Result<(), StoreError> {

@@ -435,6 +435,20 @@ async fn reporting_routes_answer_auth_errors_in_odata_format() {
         assert_eq!(body["error"]["code"], "unauthenticated", "{body}");
         assert!(body["error"]["message"].is_string());
     }
+    // Qlik's reader key reads the reporting API, as JSON and as CSV.
+    for path in [
+        "/api/v1/odata/Patches?$top=1",
+        "/api/v1/odata/Patches?$format=csv",
+    ] {
+        let resp = app
+            .client
+            .get(app.url(path))
+            .basic_auth("qlik", Some(QLIK_KEY))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+    }
     let nobody = hs256(&claims("u1", &["unrelated-group"]));
     let resp = bearer(&app, Method::GET, "/api/v1/odata/Patches", &nobody)
         .send()

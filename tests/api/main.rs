@@ -6,6 +6,8 @@ mod concurrency;
 mod hardening;
 mod helpers;
 mod history;
+mod odata;
+mod odata_properties;
 mod patches;
 mod properties;
 mod responsible_entities;

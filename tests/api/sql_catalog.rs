@@ -147,3 +147,91 @@ fn every_sqlite_statement_prepares_against_a_migrated_database() {
         );
     }
 }
+
+#[test]
+fn every_entity_set_has_a_view_in_both_dialects_and_every_view_an_entity_set() {
+    let catalog = patches::store::views::ReportCatalog::get();
+    for dialect in [Dialect::Mssql, Dialect::Sqlite] {
+        let views: Vec<&str> = files()
+            .iter()
+            .filter(|f| f.dialect == dialect && f.kind == SqlKind::View)
+            .map(|f| f.name.as_str())
+            .collect();
+        let mut sets: Vec<&str> = catalog
+            .entity_sets
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        let mut views_sorted = views.clone();
+        sets.sort();
+        views_sorted.sort();
+        assert_eq!(sets, views_sorted, "{dialect:?}");
+    }
+    for set in &catalog.entity_sets {
+        for name in set.key.iter().chain(&set.order) {
+            assert!(
+                set.column(name).is_some(),
+                "{}: unknown key/order column {name}",
+                set.name
+            );
+        }
+        for key in &set.key {
+            assert!(
+                !set.column(key).unwrap().nullable,
+                "{}: key {key} must not be nullable",
+                set.name
+            );
+        }
+        assert!(
+            set.columns.iter().all(|c| !c.doc.is_empty()),
+            "{}: undocumented column",
+            set.name
+        );
+    }
+}
+
+#[test]
+fn entity_sets_share_only_their_join_key_so_qlik_builds_no_synthetic_keys() {
+    let sets = &patches::store::views::ReportCatalog::get().entity_sets;
+    for (i, a) in sets.iter().enumerate() {
+        for b in &sets[i + 1..] {
+            let shared: Vec<&str> = a
+                .columns
+                .iter()
+                .filter(|c| b.column(&c.name).is_some())
+                .map(|c| c.name.as_str())
+                .collect();
+            assert!(
+                shared.len() <= 1,
+                "{} and {} share {shared:?}",
+                a.name,
+                b.name
+            );
+            assert!(
+                shared
+                    .iter()
+                    .all(|s| ["patchId", "propertyRef"].contains(s)),
+                "{} and {} share {shared:?}",
+                a.name,
+                b.name
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_sqlite_view_has_exactly_the_catalog_columns_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("views.db");
+    let url = format!("sqlite://{}", path.display());
+    crate::helpers::fresh_database(&url).await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for set in &patches::store::views::ReportCatalog::get().entity_sets {
+        let stmt = conn
+            .prepare(&format!("SELECT * FROM \"{}\"", set.name))
+            .unwrap();
+        let actual: Vec<&str> = stmt.column_names().collect();
+        let expected: Vec<&str> = set.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(actual, expected, "view {}", set.name);
+    }
+}

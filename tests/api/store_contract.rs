@@ -247,6 +247,48 @@ async fn run_contract(url: &str) {
         .unwrap();
     assert_eq!(p.content.responsible_entities, team);
     assert_eq!(p.version_number, 5);
+    // Positions stay unique after a removal in the middle: the next one goes last.
+    let trio = vec![
+        entity("B One", ResponsibleType::HousingOfficer, None),
+        entity("B Two", ResponsibleType::Group, None),
+        entity("B Three", ResponsibleType::HousingOfficer, None),
+    ];
+    let other = store
+        .create(
+            &new_patch("CP9", PatchType::Patch, Some(area.id), trio.clone()),
+            &actor,
+        )
+        .await
+        .unwrap();
+    store
+        .remove_responsible_entity(other.id, trio[1].id, ExpectedVersion::Any, &actor)
+        .await
+        .unwrap();
+    let p = store
+        .upsert_responsible_entity(
+            other.id,
+            trio[1].id,
+            &EntityChange {
+                name: Some(trio[1].name.clone()),
+                responsible_type: Some(ResponsibleType::Group),
+                email_address: None,
+            },
+            ExpectedVersion::Any,
+            &actor,
+        )
+        .await
+        .unwrap();
+    let order: Vec<Uuid> = p
+        .content
+        .responsible_entities
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(order, [trio[0].id, trio[2].id, trio[1].id]);
+    store
+        .delete(other.id, ExpectedVersion::Any, &actor)
+        .await
+        .unwrap();
 
     // Properties and responsibility up the tree.
     let uprn = PropertyRef::parse("100021234567").unwrap();

@@ -1,7 +1,7 @@
 -- name: property_assign
 -- doc: Assigns a property to a patch, replacing any earlier assignment
--- doc: (PUT /properties/{propertyRef}/patch). Update-then-insert under a key-range
--- doc: lock instead of MERGE, so two first assignments of one property cannot race.
+-- doc: (PUT /properties/{propertyRef}/patch). One atomic upsert, so two first
+-- doc: assignments of one property cannot race.
 -- params: @property_ref nvarchar(50), @patch_id uniqueidentifier, @assigned_at datetime2(3), @assigned_by nvarchar(200)
 INSERT INTO property_patch (property_ref, patch_id, assigned_at, assigned_by)
 VALUES (@property_ref, @patch_id, @assigned_at, @assigned_by)

@@ -1,0 +1,15 @@
+-- name: PatchChanges
+-- doc: One row per change-history entry (entity set PatchChanges).
+DROP VIEW IF EXISTS dbo.PatchChanges;
+GO
+CREATE VIEW dbo.PatchChanges AS
+SELECT
+    c.change_id AS changeId,
+    c.patch_id AS patchId,
+    c.version_number AS changeVersionNumber,
+    c.change_type AS changeType,
+    c.changed_by AS changedBy,
+    c.changed_at AS changedAt,
+    c.before_json AS changeBefore,
+    c.after_json AS changeAfter
+FROM dbo.patch_change AS c;
