@@ -7,6 +7,9 @@
 
 use std::{collections::BTreeMap, net::SocketAddr, path::Path};
 
+pub use crate::auth::AuthMode;
+use crate::auth::{ApiKey, Authenticator, JwtSettings, RoleGroups, Secret};
+
 /// Every variable the service reads, with its default.
 pub const VARIABLES: &[(&str, &str)] = &[
     ("PATCHES_LISTEN", "127.0.0.1:8080"),
@@ -15,8 +18,13 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PATCHES_AUTH", "none"),
     ("PATCHES_JWT_SECRET", ""),
     ("PATCHES_JWT_PUBLIC_KEY", ""),
+    ("PATCHES_JWT_ISSUER", ""),
+    ("PATCHES_JWT_AUDIENCE", ""),
     ("PATCHES_ROLE_GROUPS", ""),
     ("PATCHES_API_KEYS", ""),
+    ("PATCHES_CORS_ORIGINS", ""),
+    ("PATCHES_MAX_BODY_BYTES", "1048576"),
+    ("PATCHES_REQUEST_TIMEOUT_MS", "60000"),
     ("PATCHES_MAX_PAGE_SIZE", "1000"),
     ("PATCHES_PUBLIC_URL", ""),
     ("PATCHES_QUERY_TIMEOUT_MS", "30000"),
@@ -50,13 +58,6 @@ pub enum LogFormat {
     Json,
 }
 
-/// How callers authenticate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMode {
-    /// No authentication: local use on a loopback address only.
-    None,
-}
-
 /// The service's settings, every value checked.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -66,8 +67,14 @@ pub struct Settings {
     pub database_url: String,
     /// Load demo data into an empty database at start-up.
     pub demo_data: bool,
-    /// Authentication mode.
-    pub auth: AuthMode,
+    /// Authentication: the mode and everything needed to check credentials.
+    pub auth: Authenticator,
+    /// Browser origins allowed to call the API (CORS), lower-case, no trailing `/`.
+    pub cors_origins: Vec<String>,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Time a handler may take before the request answers 503, in milliseconds.
+    pub request_timeout_ms: u64,
     /// Largest reporting page.
     pub max_page_size: u32,
     /// External base URL used in links, without a trailing `/`.
@@ -161,35 +168,30 @@ impl Sources {
             ));
         }
         let demo_data = parse_bool("PATCHES_DEMO_DATA", self.get("PATCHES_DEMO_DATA"))?;
-        let auth = match self
-            .get("PATCHES_AUTH")
-            .trim()
-            .to_ascii_lowercase()
-            .as_str()
-        {
-            "none" => AuthMode::None,
-            "jwt" => {
-                return Err(error(
-                    "PATCHES_AUTH",
-                    "`jwt` is not available in this version yet; only `none` (on a loopback address) is",
-                ));
-            }
-            other => {
-                return Err(error(
-                    "PATCHES_AUTH",
-                    format!("must be `none` or `jwt`, not `{other}`"),
-                ));
-            }
-        };
-        if auth == AuthMode::None && !listen.ip().is_loopback() {
-            return Err(error(
-                "PATCHES_AUTH",
-                format!(
-                    "`none` is allowed only on a loopback address, but PATCHES_LISTEN is {listen}; \
-                     listen on 127.0.0.1 or configure authentication"
-                ),
-            ));
-        }
+        let auth = self.authenticator(listen)?;
+        let cors_origins = self.cors_origins()?;
+        let max_body_bytes: usize = self
+            .get("PATCHES_MAX_BODY_BYTES")
+            .parse()
+            .ok()
+            .filter(|v| (1024..=64 * 1024 * 1024).contains(v))
+            .ok_or_else(|| {
+                error(
+                    "PATCHES_MAX_BODY_BYTES",
+                    "must be a number of bytes from 1024 to 67108864",
+                )
+            })?;
+        let request_timeout_ms: u64 = self
+            .get("PATCHES_REQUEST_TIMEOUT_MS")
+            .parse()
+            .ok()
+            .filter(|v| *v >= 1)
+            .ok_or_else(|| {
+                error(
+                    "PATCHES_REQUEST_TIMEOUT_MS",
+                    "must be a positive number of milliseconds",
+                )
+            })?;
         let max_page_size: u32 = self
             .get("PATCHES_MAX_PAGE_SIZE")
             .parse()
@@ -247,6 +249,9 @@ impl Sources {
             database_url,
             demo_data,
             auth,
+            cors_origins,
+            max_body_bytes,
+            request_timeout_ms,
             max_page_size,
             public_url,
             query_timeout_ms,
@@ -254,6 +259,150 @@ impl Sources {
             log_format,
         })
     }
+}
+
+impl Sources {
+    fn is_set(&self, name: &str) -> bool {
+        !self.get(name).trim().is_empty()
+    }
+
+    /// Checks `PATCHES_AUTH` and the variables it needs, and refuses settings that are
+    /// set but would be ignored (a key configured with `none` protects nothing).
+    fn authenticator(&self, listen: SocketAddr) -> Result<Authenticator, ConfigError> {
+        let mode =
+            AuthMode::parse(self.get("PATCHES_AUTH")).map_err(|m| error("PATCHES_AUTH", m))?;
+        let role_groups = RoleGroups::parse(self.get("PATCHES_ROLE_GROUPS"))
+            .map_err(|m| error("PATCHES_ROLE_GROUPS", m))?;
+        let api_keys = ApiKey::parse_list(self.get("PATCHES_API_KEYS"))
+            .map_err(|m| error("PATCHES_API_KEYS", m))?;
+        let unused = |names: &[&str], why: &str| -> Result<(), ConfigError> {
+            match names.iter().find(|n| self.is_set(n)) {
+                Some(name) => Err(error(name, why)),
+                None => Ok(()),
+            }
+        };
+        match mode {
+            AuthMode::None => {
+                if !listen.ip().is_loopback() {
+                    return Err(error(
+                        "PATCHES_AUTH",
+                        format!(
+                            "`none` is allowed only on a loopback address, but PATCHES_LISTEN is {listen}; \
+                             listen on 127.0.0.1 or configure authentication (`jwt` or `api-keys`)"
+                        ),
+                    ));
+                }
+                unused(
+                    &[
+                        "PATCHES_JWT_SECRET",
+                        "PATCHES_JWT_PUBLIC_KEY",
+                        "PATCHES_API_KEYS",
+                    ],
+                    "is set but PATCHES_AUTH is `none`, which checks no credentials; \
+                     set PATCHES_AUTH to `jwt` or `api-keys`, or remove this setting",
+                )?;
+                Ok(Authenticator::none())
+            }
+            AuthMode::ApiKeys => {
+                unused(
+                    &["PATCHES_JWT_SECRET", "PATCHES_JWT_PUBLIC_KEY"],
+                    "is set but PATCHES_AUTH is `api-keys`, which accepts no tokens; \
+                     set PATCHES_AUTH=jwt to accept tokens too",
+                )?;
+                if api_keys.is_empty() {
+                    return Err(error(
+                        "PATCHES_API_KEYS",
+                        "PATCHES_AUTH=api-keys needs at least one key (`label=role:sha256hex`)",
+                    ));
+                }
+                Ok(Authenticator::api_keys(api_keys))
+            }
+            AuthMode::Jwt => {
+                let jwt = match (
+                    self.is_set("PATCHES_JWT_SECRET"),
+                    self.is_set("PATCHES_JWT_PUBLIC_KEY"),
+                ) {
+                    (true, true) => {
+                        return Err(error(
+                            "PATCHES_JWT_PUBLIC_KEY",
+                            "set either PATCHES_JWT_SECRET (HS256) or PATCHES_JWT_PUBLIC_KEY (RS256), not both",
+                        ));
+                    }
+                    (false, false) => {
+                        return Err(error(
+                            "PATCHES_JWT_SECRET",
+                            "PATCHES_AUTH=jwt needs PATCHES_JWT_SECRET (HS256) or PATCHES_JWT_PUBLIC_KEY (RS256)",
+                        ));
+                    }
+                    (true, false) => {
+                        JwtSettings::hs256(&Secret::new(self.get("PATCHES_JWT_SECRET").trim()))
+                            .map_err(|m| error("PATCHES_JWT_SECRET", m))?
+                    }
+                    (false, true) => {
+                        let value = self.get("PATCHES_JWT_PUBLIC_KEY").trim();
+                        // A PEM may be given inline (containers) or as a file path.
+                        let pem = if value.starts_with("-----BEGIN") {
+                            value.as_bytes().to_vec()
+                        } else {
+                            std::fs::read(value).map_err(|e| {
+                                error(
+                                    "PATCHES_JWT_PUBLIC_KEY",
+                                    format!("cannot read {value}: {e}"),
+                                )
+                            })?
+                        };
+                        JwtSettings::rs256(&pem).map_err(|m| error("PATCHES_JWT_PUBLIC_KEY", m))?
+                    }
+                };
+                if role_groups.is_empty() {
+                    return Err(error(
+                        "PATCHES_ROLE_GROUPS",
+                        "PATCHES_AUTH=jwt needs it, e.g. \
+                         reader=housing-readers;editor=housing-editors;manager=housing-managers \
+                         (without it no token grants any role)",
+                    ));
+                }
+                let jwt = jwt
+                    .with_issuers(list(self.get("PATCHES_JWT_ISSUER")))
+                    .with_audiences(list(self.get("PATCHES_JWT_AUDIENCE")));
+                Ok(Authenticator::jwt(jwt, role_groups, api_keys))
+            }
+        }
+    }
+
+    fn cors_origins(&self) -> Result<Vec<String>, ConfigError> {
+        list(self.get("PATCHES_CORS_ORIGINS"))
+            .into_iter()
+            .map(|o| {
+                let o = o.trim_end_matches('/').to_ascii_lowercase();
+                let host = o
+                    .strip_prefix("https://")
+                    .or_else(|| o.strip_prefix("http://"))
+                    .unwrap_or("");
+                if host.is_empty() || host.contains('/') || host.contains('*') {
+                    Err(error(
+                        "PATCHES_CORS_ORIGINS",
+                        format!(
+                            "`{o}` is not an origin such as https://mmh.example.org (scheme, host and \
+                             optional port; no path, no wildcard)"
+                        ),
+                    ))
+                } else {
+                    Ok(o)
+                }
+            })
+            .collect()
+    }
+}
+
+/// Splits a comma-separated list, dropping empty items.
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn parse_bool(name: &str, value: &str) -> Result<bool, ConfigError> {
@@ -273,6 +422,9 @@ mod tests {
         let s = Sources::default().settings().unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
         assert!(s.demo_data);
+        assert_eq!(s.auth.mode(), AuthMode::None);
+        assert_eq!(s.max_body_bytes, 1024 * 1024);
+        assert!(s.cors_origins.is_empty());
     }
 
     #[test]
@@ -283,6 +435,122 @@ mod tests {
         assert_eq!(e.variable, "PATCHES_AUTH");
     }
 
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+    const KEY_HASH: &str = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8";
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let mut src = Sources::default();
+        for (k, v) in pairs {
+            src.set(k, *v);
+        }
+        src.settings()
+    }
+
+    #[test]
+    fn jwt_and_api_keys_may_listen_on_a_public_address() {
+        let s = with(&[
+            ("PATCHES_LISTEN", "0.0.0.0:8080"),
+            ("PATCHES_AUTH", "jwt"),
+            ("PATCHES_JWT_SECRET", SECRET),
+            ("PATCHES_ROLE_GROUPS", "reader=r;editor=e;manager=m"),
+            ("PATCHES_API_KEYS", &format!("qlik=reader:{KEY_HASH}")),
+        ])
+        .unwrap();
+        assert_eq!(s.auth.mode(), AuthMode::Jwt);
+        assert!(s.auth.accepts_api_keys());
+        let s = with(&[
+            ("PATCHES_LISTEN", "0.0.0.0:8080"),
+            ("PATCHES_AUTH", "api-keys"),
+            ("PATCHES_API_KEYS", &format!("reader:{KEY_HASH}")),
+        ])
+        .unwrap();
+        assert_eq!(s.auth.mode(), AuthMode::ApiKeys);
+    }
+
+    #[test]
+    fn incomplete_or_contradictory_auth_settings_name_the_variable_to_fix() {
+        let groups = ("PATCHES_ROLE_GROUPS", "reader=r");
+        let keys = format!("reader:{KEY_HASH}");
+        for (pairs, variable) in [
+            (vec![("PATCHES_AUTH", "jwt"), groups], "PATCHES_JWT_SECRET"),
+            (
+                vec![("PATCHES_AUTH", "jwt"), ("PATCHES_JWT_SECRET", SECRET)],
+                "PATCHES_ROLE_GROUPS",
+            ),
+            (
+                vec![
+                    ("PATCHES_AUTH", "jwt"),
+                    ("PATCHES_JWT_SECRET", "short"),
+                    groups,
+                ],
+                "PATCHES_JWT_SECRET",
+            ),
+            (
+                vec![
+                    ("PATCHES_AUTH", "jwt"),
+                    ("PATCHES_JWT_SECRET", SECRET),
+                    ("PATCHES_JWT_PUBLIC_KEY", "/nowhere.pem"),
+                    groups,
+                ],
+                "PATCHES_JWT_PUBLIC_KEY",
+            ),
+            (
+                vec![
+                    ("PATCHES_AUTH", "jwt"),
+                    ("PATCHES_JWT_PUBLIC_KEY", "/nowhere.pem"),
+                    groups,
+                ],
+                "PATCHES_JWT_PUBLIC_KEY",
+            ),
+            (vec![("PATCHES_AUTH", "api-keys")], "PATCHES_API_KEYS"),
+            (
+                vec![
+                    ("PATCHES_AUTH", "api-keys"),
+                    ("PATCHES_API_KEYS", &keys),
+                    ("PATCHES_JWT_SECRET", SECRET),
+                ],
+                "PATCHES_JWT_SECRET",
+            ),
+            // Keys with auth off would protect nothing: refuse rather than ignore them.
+            (vec![("PATCHES_API_KEYS", &keys)], "PATCHES_API_KEYS"),
+            (
+                vec![("PATCHES_API_KEYS", "reader:nothex")],
+                "PATCHES_API_KEYS",
+            ),
+            (
+                vec![("PATCHES_ROLE_GROUPS", "admin=x")],
+                "PATCHES_ROLE_GROUPS",
+            ),
+            (vec![("PATCHES_AUTH", "basic")], "PATCHES_AUTH"),
+        ] {
+            assert_eq!(with(&pairs).unwrap_err().variable, variable, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins() {
+        let s = with(&[(
+            "PATCHES_CORS_ORIGINS",
+            "https://MMH.example.org/, http://localhost:3000",
+        )])
+        .unwrap();
+        assert_eq!(
+            s.cors_origins,
+            ["https://mmh.example.org", "http://localhost:3000"]
+        );
+        for bad in [
+            "*",
+            "mmh.example.org",
+            "https://x.org/app",
+            "https://*.x.org",
+        ] {
+            assert_eq!(
+                with(&[("PATCHES_CORS_ORIGINS", bad)]).unwrap_err().variable,
+                "PATCHES_CORS_ORIGINS"
+            );
+        }
+    }
+
     #[test]
     fn bad_values_name_their_variable() {
         for (name, value) in [
@@ -291,6 +559,8 @@ mod tests {
             ("PATCHES_MAX_PAGE_SIZE", "0"),
             ("PATCHES_LOG_FORMAT", "xml"),
             ("DATABASE_URL", "postgres://x"),
+            ("PATCHES_MAX_BODY_BYTES", "10"),
+            ("PATCHES_REQUEST_TIMEOUT_MS", "0"),
         ] {
             let mut src = Sources::default();
             src.set(name, value);

@@ -4,6 +4,7 @@
 //! [`store`] (one trait, SQLite and SQL Server) → named SQL in `sql/` and `views/`.
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -9,7 +9,7 @@ use poem::{
 
 use crate::{
     api::{self, odata::ReportSettings},
-    config::Settings,
+    config::{AuthMode, Settings},
     demo,
     store::{self, Database, StoreError, migrate, patches::PatchStore},
 };
@@ -42,6 +42,7 @@ pub struct Application {
     address: SocketAddr,
     store: PatchStore,
     report: ReportSettings,
+    settings: Settings,
 }
 
 impl Application {
@@ -75,6 +76,7 @@ impl Application {
             address,
             store,
             report,
+            settings: settings.clone(),
         })
     }
 
@@ -86,13 +88,40 @@ impl Application {
     /// Serves until `shutdown` completes, then drains in-flight requests (up to 10 s).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         tracing::info!(address = %self.address, docs = %format!("http://{}/docs", self.address), "serving");
+        log_auth(&self.settings);
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(
-                api::app(self.store, self.report),
+                api::app(self.store, self.report, &self.settings),
                 shutdown,
                 Some(Duration::from_secs(10)),
             )
             .await
+    }
+}
+
+/// Says at start-up how callers are checked (never the secrets themselves).
+fn log_auth(settings: &Settings) {
+    let auth = &settings.auth;
+    match auth.mode() {
+        AuthMode::None => {
+            tracing::warn!(
+                "authentication is off (PATCHES_AUTH=none): every caller may do everything"
+            )
+        }
+        AuthMode::Jwt => {
+            let jwt = auth.jwt_settings();
+            tracing::info!(
+                algorithm = jwt.map_or("", |j| j.algorithm()),
+                api_keys = auth.accepts_api_keys(),
+                "authentication: bearer tokens"
+            );
+            if !jwt.is_some_and(|j| j.checks_audience()) {
+                tracing::warn!(
+                    "PATCHES_JWT_AUDIENCE is not set: tokens issued for other applications by the same issuer are accepted"
+                );
+            }
+        }
+        AuthMode::ApiKeys => tracing::info!("authentication: API keys only"),
     }
 }
 

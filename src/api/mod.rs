@@ -1,24 +1,29 @@
 //! The HTTP edge: poem-openapi handlers that parse, validate and map errors. Nothing
 //! here builds SQL; handlers call [`PatchStore`](crate::store::patches::PatchStore).
 
+pub mod access;
 pub mod dto;
+pub mod hardening;
 pub mod odata;
 pub mod patches;
 pub mod problem;
 pub mod properties;
+pub mod security;
 pub mod support;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Request, Response, Route,
+    endpoint::make_sync,
     http::{HeaderValue, StatusCode},
+    web::Html,
 };
 use poem_openapi::{OpenApiService, Tags};
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::store::patches::PatchStore;
+use crate::{config::Settings, store::patches::PatchStore};
 
 /// Groups of operations in the OpenAPI document.
 #[derive(Tags)]
@@ -109,23 +114,113 @@ fn error_response(err: poem::Error, odata: bool) -> Response {
         .body(json.to_string())
 }
 
-/// The whole application: API, OpenAPI document, docs UI, request ids and logging.
-pub fn app(store: PatchStore, report: odata::ReportSettings) -> impl Endpoint<Output = Response> {
+/// The OpenAPI document with each operation's required role (from the
+/// [`access`] table), and the Swagger UI page showing that same document.
+fn documents<T: poem_openapi::OpenApi>(api: &OpenApiService<T, ()>) -> (String, String) {
+    let raw = api.spec();
+    let html = api.swagger_ui_html();
+    match access::document_roles(&raw) {
+        // The UI page embeds the document verbatim; swap in the annotated one.
+        Ok(spec) => {
+            let html = html.replacen(&raw, &spec, 1);
+            (spec, html)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot annotate the OpenAPI document with roles");
+            (raw, html)
+        }
+    }
+}
+
+/// The whole application: API, OpenAPI document, docs UI, and around them (outermost
+/// first) request ids and logging, security headers, CORS, URL and header limits,
+/// authentication and roles, the body limit and the handler timeout.
+pub fn app(
+    store: PatchStore,
+    report: odata::ReportSettings,
+    settings: &Settings,
+) -> impl Endpoint<Output = Response> + use<> {
     let api = service(store, report);
-    let spec = api.spec_endpoint();
-    let docs = api.swagger_ui();
+    let (spec, docs) = documents(&api);
+    let gate = security::Gate::new(settings.auth.clone());
+    let cors = hardening::Cors::new(settings.cors_origins.clone());
+    let max_body = settings.max_body_bytes;
+    let timeout = Duration::from_millis(settings.request_timeout_ms);
     Route::new()
-        .at("/api/v1/openapi.json", spec)
-        .nest("/docs", docs)
+        .at(
+            "/api/v1/openapi.json",
+            make_sync(move |_| {
+                Response::builder()
+                    .content_type("application/json")
+                    .body(spec.clone())
+            }),
+        )
+        .nest("/docs", make_sync(move |_| Html(docs.clone())))
         .nest("/", api)
+        .around(move |ep, req| async move {
+            let path = req.uri().path().to_string();
+            let work = async move { ep.call(req).await.map(IntoResponse::into_response) };
+            // Errors become responses here, so the layers outside (CORS, security
+            // headers) decorate error answers too.
+            Ok(match hardening::within(timeout, &path, work).await {
+                Ok(resp) => resp,
+                Err(e) => error_response(e, path.starts_with(problem::ODATA_PREFIX)),
+            })
+        })
+        .around(move |ep, mut req| async move {
+            if let Some(resp) = hardening::refuse_large_body(&mut req, max_body).await {
+                return Ok(resp);
+            }
+            ep.call(req).await.map(IntoResponse::into_response)
+        })
+        .around(move |ep, mut req| {
+            let refusal = gate.refuse(&mut req);
+            async move {
+                match refusal {
+                    None => ep.call(req).await.map(IntoResponse::into_response),
+                    Some(resp) => Ok(resp),
+                }
+            }
+        })
+        .around(|ep, req| async move {
+            if let Some(resp) = hardening::refuse_oversized(&req) {
+                return Ok(resp);
+            }
+            ep.call(req).await.map(IntoResponse::into_response)
+        })
+        .around(move |ep, req| {
+            let preflight = cors.preflight(&req);
+            let origin = cors.allowed_origin(&req);
+            async move {
+                let mut resp = match preflight {
+                    Some(resp) => resp,
+                    None => ep.call(req).await.map(IntoResponse::into_response)?,
+                };
+                if let Some(origin) = origin {
+                    hardening::Cors::decorate(origin, &mut resp);
+                }
+                Ok(resp)
+            }
+        })
+        .around(|ep, req| async move {
+            let path = req.uri().path().to_string();
+            let mut resp = match ep.call(req).await {
+                Ok(r) => r.into_response(),
+                Err(e) => error_response(e, path.starts_with(problem::ODATA_PREFIX)),
+            };
+            hardening::add_security_headers(&path, &mut resp);
+            Ok(resp)
+        })
         .around(|ep, req| async move {
             let id = request_id(&req);
-            let odata = req.uri().path().starts_with("/api/v1/odata");
+            let odata = req.uri().path().starts_with(problem::ODATA_PREFIX);
+            // Only the path: query strings and headers (credentials) are never logged.
             let span = tracing::info_span!(
                 "request",
                 request_id = %id,
                 method = %req.method(),
-                path = %req.uri().path()
+                path = %req.uri().path(),
+                caller = tracing::field::Empty
             );
             let started = Instant::now();
             let result = ep.call(req).instrument(span.clone()).await;

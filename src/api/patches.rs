@@ -1,5 +1,6 @@
 //! `/api/v1/patch…`: patches and areas, their responsible entities and history.
 
+use poem::web::Data;
 use poem_openapi::{
     ApiResponse, OpenApi,
     param::{Header, Path, Query},
@@ -102,6 +103,7 @@ impl PatchApi {
         re_id: &str,
         if_match_header: &Option<String>,
         body: &ResponsibleEntityChangeRequest,
+        actor: &Actor,
     ) -> Result<PatchWithEtag, ApiError> {
         let id = guid("id", id)?;
         let re_id = guid("reId", re_id)?;
@@ -109,7 +111,7 @@ impl PatchApi {
         let change = body.parse().map_err(ApiError::validation)?;
         let patch = self
             .store
-            .upsert_responsible_entity(id, re_id, &change, expected, &Actor::anonymous())
+            .upsert_responsible_entity(id, re_id, &change, expected, actor)
             .await?;
         Ok(with_etag(&patch))
     }
@@ -119,12 +121,13 @@ impl PatchApi {
         id: &str,
         re_id: &str,
         if_match_header: &Option<String>,
+        actor: &Actor,
     ) -> Result<Done, ApiError> {
         let id = guid("id", id)?;
         let re_id = guid("reId", re_id)?;
         let expected = if_match(if_match_header)?;
         self.store
-            .remove_responsible_entity(id, re_id, expected, &Actor::anonymous())
+            .remove_responsible_entity(id, re_id, expected, actor)
             .await?;
         Ok(Done::NoContent)
     }
@@ -134,6 +137,7 @@ impl PatchApi {
         id: &str,
         if_match_header: &Option<String>,
         body: &[ResponsibleEntityRequest],
+        actor: &Actor,
     ) -> Result<PatchWithEtag, ApiError> {
         let id = guid("id", id)?;
         let expected = if_match(if_match_header)?;
@@ -142,7 +146,7 @@ impl PatchApi {
         let entities = errors.finish(entities).map_err(ApiError::validation)?;
         let patch = self
             .store
-            .replace_responsible_entities(id, &entities, expected, &Actor::anonymous())
+            .replace_responsible_entities(id, &entities, expected, actor)
             .await?;
         Ok(with_etag(&patch))
     }
@@ -214,9 +218,13 @@ impl PatchApi {
     /// The client may supply the `id`. A `parentId` must name an existing patch or
     /// area (422 otherwise); an existing `id` answers 409.
     #[oai(path = "/api/v1/patch", method = "post", operation_id = "createPatch")]
-    async fn create_patch(&self, body: Json<CreatePatchRequest>) -> Result<CreatedPatch, ApiError> {
+    async fn create_patch(
+        &self,
+        actor: Data<&Actor>,
+        body: Json<CreatePatchRequest>,
+    ) -> Result<CreatedPatch, ApiError> {
         let new = body.parse().map_err(ApiError::validation)?;
-        let patch = self.store.create(&new, &Actor::anonymous()).await?;
+        let patch = self.store.create(&new, &actor).await?;
         Ok(CreatedPatch::Created(
             Json((&patch).into()),
             format!("/api/v1/patch/{}", patch.id),
@@ -235,6 +243,7 @@ impl PatchApi {
     )]
     async fn update_patch(
         &self,
+        actor: Data<&Actor>,
         id: Path<String>,
         /// The version you read (`"N"`, `N`, `W/"N"` or `*`).
         #[oai(name = "If-Match")]
@@ -244,10 +253,7 @@ impl PatchApi {
         let id = guid("id", &id)?;
         let expected = if_match(&if_match_header)?;
         let update = body.parse().map_err(ApiError::validation)?;
-        let patch = self
-            .store
-            .update(id, expected, &update, &Actor::anonymous())
-            .await?;
+        let patch = self.store.update(id, expected, &update, &actor).await?;
         Ok(with_etag(&patch))
     }
 
@@ -262,6 +268,7 @@ impl PatchApi {
     )]
     async fn delete_patch(
         &self,
+        actor: Data<&Actor>,
         id: Path<String>,
         /// The version you read (`"N"`, `N`, `W/"N"` or `*`).
         #[oai(name = "If-Match")]
@@ -269,7 +276,7 @@ impl PatchApi {
     ) -> Result<Done, ApiError> {
         let id = guid("id", &id)?;
         let expected = if_match(&if_match_header)?;
-        self.store.delete(id, expected, &Actor::anonymous()).await?;
+        self.store.delete(id, expected, &actor).await?;
         Ok(Done::NoContent)
     }
 
@@ -283,6 +290,7 @@ impl PatchApi {
     )]
     async fn upsert_responsible_entity(
         &self,
+        actor: Data<&Actor>,
         id: Path<String>,
         /// The responsible entity's id (GUID).
         #[oai(name = "reId")]
@@ -292,7 +300,7 @@ impl PatchApi {
         if_match_header: Header<Option<String>>,
         body: Json<ResponsibleEntityChangeRequest>,
     ) -> Result<PatchWithEtag, ApiError> {
-        self.upsert_entity(&id, &re_id, &if_match_header, &body)
+        self.upsert_entity(&id, &re_id, &if_match_header, &body, &actor)
             .await
     }
 
@@ -307,6 +315,7 @@ impl PatchApi {
     )]
     async fn upsert_responsible_entity_compat(
         &self,
+        actor: Data<&Actor>,
         id: Path<String>,
         /// The responsible entity's id (GUID).
         #[oai(name = "reId")]
@@ -316,7 +325,7 @@ impl PatchApi {
         if_match_header: Header<Option<String>>,
         body: Json<ResponsibleEntityChangeRequest>,
     ) -> Result<PatchWithEtag, ApiError> {
-        self.upsert_entity(&id, &re_id, &if_match_header, &body)
+        self.upsert_entity(&id, &re_id, &if_match_header, &body, &actor)
             .await
     }
 
@@ -330,6 +339,7 @@ impl PatchApi {
     )]
     async fn remove_responsible_entity(
         &self,
+        actor: Data<&Actor>,
         id: Path<String>,
         /// The responsible entity's id (GUID).
         #[oai(name = "reId")]
@@ -338,7 +348,8 @@ impl PatchApi {
         #[oai(name = "If-Match")]
         if_match_header: Header<Option<String>>,
     ) -> Result<Done, ApiError> {
-        self.remove_entity(&id, &re_id, &if_match_header).await
+        self.remove_entity(&id, &re_id, &if_match_header, &actor)
+            .await
     }
 
     /// Remove one responsible entity (older route)
@@ -352,6 +363,7 @@ impl PatchApi {
     )]
     async fn remove_responsible_entity_compat(
         &self,
+        actor: Data<&Actor>,
         id: Path<String>,
         /// The responsible entity's id (GUID).
         #[oai(name = "reId")]
@@ -360,7 +372,8 @@ impl PatchApi {
         #[oai(name = "If-Match")]
         if_match_header: Header<Option<String>>,
     ) -> Result<Done, ApiError> {
-        self.remove_entity(&id, &re_id, &if_match_header).await
+        self.remove_entity(&id, &re_id, &if_match_header, &actor)
+            .await
     }
 
     /// Replace the responsible entities (reassignment)
@@ -374,13 +387,15 @@ impl PatchApi {
     )]
     async fn replace_responsible_entities(
         &self,
+        actor: Data<&Actor>,
         id: Path<String>,
         /// The version you read (`"N"`, `N`, `W/"N"` or `*`).
         #[oai(name = "If-Match")]
         if_match_header: Header<Option<String>>,
         body: Json<Vec<ResponsibleEntityRequest>>,
     ) -> Result<PatchWithEtag, ApiError> {
-        self.replace_entities(&id, &if_match_header, &body).await
+        self.replace_entities(&id, &if_match_header, &body, &actor)
+            .await
     }
 
     /// Replace the responsible entities (older route)
@@ -394,13 +409,15 @@ impl PatchApi {
     )]
     async fn replace_responsible_entities_compat(
         &self,
+        actor: Data<&Actor>,
         id: Path<String>,
         /// The version you read.
         #[oai(name = "If-Match")]
         if_match_header: Header<Option<String>>,
         body: Json<Vec<ResponsibleEntityRequest>>,
     ) -> Result<PatchWithEtag, ApiError> {
-        self.replace_entities(&id, &if_match_header, &body).await
+        self.replace_entities(&id, &if_match_header, &body, &actor)
+            .await
     }
 
     /// Change history of a patch

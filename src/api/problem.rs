@@ -186,3 +186,35 @@ impl From<PatchError> for ApiError {
         }
     }
 }
+
+/// Where OData clients call; their errors must be OData JSON, not problem+json.
+pub const ODATA_PREFIX: &str = "/api/v1/odata";
+
+/// An error raised before any handler (authentication, limits, timeouts), in the
+/// format the caller's API speaks: OData JSON under [`ODATA_PREFIX`], problem+json
+/// elsewhere. `code` is both the problem type's last segment and the OData code.
+pub fn edge_error(
+    path: &str,
+    status: poem::http::StatusCode,
+    code: &str,
+    title: &str,
+    detail: &str,
+) -> poem::Response {
+    let odata = path == ODATA_PREFIX || path.starts_with(&format!("{ODATA_PREFIX}/"));
+    let (content_type, body) = if odata {
+        (
+            "application/json",
+            serde_json::json!({ "error": { "code": code, "message": format!("{title}: {detail}") } }),
+        )
+    } else {
+        let p = problem(status.as_u16(), code, title, Some(detail.to_string())).0;
+        (
+            "application/problem+json",
+            serde_json::json!({ "type": p.kind, "title": p.title, "status": p.status, "detail": p.detail }),
+        )
+    };
+    poem::Response::builder()
+        .status(status)
+        .content_type(content_type)
+        .body(body.to_string())
+}

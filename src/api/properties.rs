@@ -1,5 +1,6 @@
 //! `/api/v1/properties/…`: which patch a property belongs to, and who is responsible.
 
+use poem::web::Data;
 use poem_openapi::{ApiResponse, OpenApi, param::Path, payload::Json};
 
 use super::{
@@ -56,6 +57,7 @@ impl PropertyApi {
     )]
     async fn assign(
         &self,
+        actor: Data<&Actor>,
         /// The property reference: a UPRN or an asset id.
         #[oai(name = "propertyRef")]
         property: Path<String>,
@@ -68,7 +70,7 @@ impl PropertyApi {
         };
         let a = self
             .store
-            .assign_property(&property, patch_id, &Actor::anonymous())
+            .assign_property(&property, patch_id, &actor)
             .await?;
         Ok(Assigned::Ok(Json(PropertyAssignmentResponse {
             property_ref: a.property_ref,

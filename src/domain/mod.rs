@@ -291,12 +291,34 @@ pub struct Actor {
     pub id: String,
 }
 
+/// The longest `changed_by` the history table holds (`nvarchar(200)`, UTF-16 units).
+pub const MAX_ACTOR_LEN: usize = 200;
+
 impl Actor {
     /// The actor used when authentication is off.
     pub fn anonymous() -> Self {
         Actor {
             id: "anonymous".into(),
         }
+    }
+
+    /// An actor from free text (claims of a token, a key label): control characters
+    /// become spaces and the text is cut to fit the history column, never mid-character.
+    pub fn new(text: &str) -> Self {
+        let mut id = String::new();
+        let mut units = 0;
+        for c in text.trim().chars() {
+            let c = if c.is_control() { ' ' } else { c };
+            units += c.len_utf16();
+            if units > MAX_ACTOR_LEN {
+                break;
+            }
+            id.push(c);
+        }
+        if id.trim().is_empty() {
+            return Actor::anonymous();
+        }
+        Actor { id }
     }
 }
 
@@ -382,6 +404,18 @@ pub fn check_entity_list(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn actor_text_fits_the_history_column_and_has_no_control_characters() {
+        let long = "é".repeat(300);
+        assert_eq!(Actor::new(&long).id.chars().count(), MAX_ACTOR_LEN);
+        // Characters outside the BMP count twice in nvarchar and are never split.
+        let emoji = "😀".repeat(150);
+        let cut = Actor::new(&emoji).id;
+        assert_eq!(cut.chars().count(), MAX_ACTOR_LEN / 2);
+        assert_eq!(Actor::new("a\nb").id, "a b");
+        assert_eq!(Actor::new("  ").id, "anonymous");
+    }
 
     #[test]
     fn if_match_forms() {

@@ -1,7 +1,9 @@
 //! Black-box tests: the real server over HTTP against a real database file (or a
 //! SQL Server database when `PATCHES_TEST_MSSQL` is set). One binary, one link step.
 
+mod auth;
 mod concurrency;
+mod hardening;
 mod helpers;
 mod history;
 mod odata;
