@@ -231,6 +231,11 @@ pub fn app(
             if let Ok(v) = HeaderValue::from_str(&id) {
                 resp.headers_mut().insert("x-request-id", v);
             }
+            if odata && !resp.headers().contains_key("odata-version") {
+                // Errors too: OData clients read the version of every answer.
+                resp.headers_mut()
+                    .insert("odata-version", HeaderValue::from_static("4.0"));
+            }
             let status = resp.status();
             span.in_scope(|| {
                 let ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -94,12 +94,15 @@ impl From<ODataError> for ODataApiError {
 impl From<StoreError> for ODataApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Timeout(_) => ODataApiError::Unavailable(body(
-                "Timeout",
-                "The query ran longer than the statement timeout; narrow it with $filter or $top."
-                    .into(),
-                None,
-            )),
+            StoreError::Timeout(ref query) => {
+                tracing::warn!(query = %query, "reporting query stopped by the statement timeout");
+                ODataApiError::Unavailable(body(
+                    "Timeout",
+                    "The query ran longer than the statement timeout; narrow it with $filter or $top."
+                        .into(),
+                    None,
+                ))
+            }
             StoreError::Unavailable(_) => {
                 tracing::warn!(error = %e, "database unavailable");
                 ODataApiError::Unavailable(body(
@@ -262,10 +265,29 @@ fn key_literal(edm: EdmType, text: &str) -> Result<Literal, ODataError> {
 }
 
 /// The key predicate `Set(…)` as a filter on the key columns.
+/// Splits `a='x,y',b=2` on the commas outside quoted strings.
+fn split_outside_quotes(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            ',' if !quoted => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
 fn key_filter(set: &EntitySet, text: &str) -> Result<Expr, ODataError> {
-    let parts: Vec<&str> = text.split(',').collect();
+    let parts = split_outside_quotes(text);
     let mut terms = Vec::new();
-    if parts.len() == 1 && !parts[0].contains('=') && set.key.len() == 1 {
+    let named = |p: &str| p.split_once('=').is_some_and(|(n, _)| !n.contains('\''));
+    if parts.len() == 1 && !named(parts[0]) && set.key.len() == 1 {
         let column = set
             .column(&set.key[0])
             .ok_or_else(|| ODataError::not_found("no key"))?;
@@ -319,10 +341,13 @@ fn row_object(plan: &Plan<'_>, row: &Row) -> serde_json::Value {
 }
 
 fn prefer_max_page(prefer: Option<&str>) -> Option<u64> {
-    prefer?
-        .split(',')
-        .filter_map(|p| p.trim().strip_prefix("odata.maxpagesize="))
-        .find_map(|v| v.trim().parse().ok())
+    prefer?.split([',', ';']).find_map(|p| {
+        let (name, value) = p.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("odata.maxpagesize")
+            .then(|| value.trim().trim_matches('"').parse().ok())
+            .flatten()
+    })
 }
 
 fn entity_set(name: &str) -> Result<&'static EntitySet, ODataError> {
@@ -331,6 +356,14 @@ fn entity_set(name: &str) -> Result<&'static EntitySet, ODataError> {
             "no entity set `{name}`; GET /api/v1/odata lists them"
         ))
     })
+}
+
+fn is_plain_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 255
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }
 
 const CSV_CHUNK: usize = 64 * 1024;
@@ -350,9 +383,8 @@ impl ODataApi {
             return url.clone();
         }
         match req.header("host") {
-            Some(host) if !host.is_empty() && host.chars().all(|c| c.is_ascii_graphic()) => {
-                format!("http://{host}")
-            }
+            // Only a plain host[:port]: a Host header must not inject paths into links.
+            Some(host) if is_plain_host(host) => format!("http://{host}"),
             _ => format!("http://{}", self.settings.listen),
         }
     }
@@ -363,18 +395,23 @@ impl ODataApi {
         label: &'static SqlFile,
     ) -> Result<ODataResult, ODataApiError> {
         let dialect = self.db.catalog().dialect();
-        let sql = render::select(&plan, dialect, None, plan.skip, plan.top);
+        let sql = render::select(&plan, dialect, plan.after.as_deref(), plan.skip, plan.top);
         tracing::debug!(target: "patches::sql", sql = %sql.text, "reporting csv");
         let tx = self.db.begin(TxMode::Read).await?;
         let (sender, mut receiver) = mpsc::channel::<Result<Row, StoreError>>(512);
-        tokio::spawn(async move {
+        // The stream outlives the handler; keep the request's span (its id) on its logs.
+        let stream_task = async move {
             if let Err(e) = tx
                 .stream_sql(label, sql.text, sql.params, sender.clone())
                 .await
             {
                 let _ = sender.send(Err(e)).await;
             }
-        });
+        };
+        tokio::spawn(tracing::Instrument::instrument(
+            stream_task,
+            tracing::Span::current(),
+        ));
         // Surface a failing query as an error status, before the 200 is sent.
         let first = receiver.recv().await.transpose()?;
         let columns: Vec<(String, EdmType)> = plan
@@ -539,7 +576,7 @@ impl ODataApi {
             {
                 return Err(ODataError::bad_request(
                     "key",
-                    "reading one row by key takes only $select and $format",
+                    "reading one row by key takes only $select",
                 )
                 .into());
             }
@@ -675,5 +712,15 @@ mod tests {
         let props = ReportCatalog::get().entity_set("PropertyPatches").unwrap();
         assert!(key_filter(props, "'O''1'").is_ok());
         assert!(key_filter(props, "100").is_err());
+        assert!(key_filter(props, "'a,b'").is_ok());
+        assert!(key_filter(props, "'a=b'").is_ok());
+        assert!(key_filter(props, "propertyRef='a,b'").is_ok());
+        assert_eq!(prefer_max_page(Some("odata.maxpagesize = 2")), Some(2));
+        assert!(is_plain_host("reports.example.org:8443"));
+        assert!(!is_plain_host("evil.example.org/foo?"));
+        assert_eq!(
+            prefer_max_page(Some("return=minimal, odata.maxpagesize=7")),
+            Some(7)
+        );
     }
 }

@@ -81,9 +81,17 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 fn parse_u64(target: &str, v: &str) -> Result<u64, ODataError> {
-    v.trim().parse::<u64>().map_err(|_| {
-        ODataError::bad_request(target, format!("must be a whole number ≥ 0, not `{v}`"))
-    })
+    // Bound to i64 so the value is a valid SQL integer parameter in both dialects.
+    v.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| i64::try_from(*n).is_ok())
+        .ok_or_else(|| {
+            ODataError::bad_request(
+                target,
+                format!("must be a whole number from 0 to 2^63-1, not `{v}`"),
+            )
+        })
 }
 
 /// Parses the format from `$format`, else from whether the client accepts only CSV.
@@ -203,6 +211,18 @@ pub fn plan<'a>(
     options: &[(String, String)],
     prefers_csv: bool,
 ) -> Result<Plan<'a>, ODataError> {
+    // System query option names are case-insensitive (OData 4.01): `$Filter` is `$filter`.
+    let options: Vec<(String, String)> = options
+        .iter()
+        .map(|(k, v)| {
+            let key = if k.starts_with('$') {
+                k.to_ascii_lowercase()
+            } else {
+                k.clone()
+            };
+            (key, v.clone())
+        })
+        .collect();
     let mut seen: Vec<&str> = Vec::new();
     let mut get = |name: &'static str| -> Result<Option<String>, ODataError> {
         let mut values = options
@@ -210,8 +230,13 @@ pub fn plan<'a>(
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.clone());
         let first = values.next();
-        if values.next().is_some() {
-            return Err(ODataError::bad_request(name, "given more than once"));
+        // The same option twice with the same value (a connector repeating what the
+        // next link already holds) is harmless; different values are ambiguous.
+        if values.any(|v| Some(&v) != first.as_ref()) {
+            return Err(ODataError::bad_request(
+                name,
+                "given more than once with different values",
+            ));
         }
         seen.push(name);
         Ok(first)
@@ -508,6 +533,17 @@ mod tests {
         }
         let e = plan(set(), &opts(&[("$top", "1"), ("$top", "2")]), false).unwrap_err();
         assert_eq!(e.status, 400);
+        assert!(plan(set(), &opts(&[("$top", "1"), ("$top", "1")]), false).is_ok());
+        assert_eq!(
+            plan(set(), &opts(&[("$Top", "3")]), false).unwrap().top,
+            Some(3)
+        );
+        assert_eq!(
+            plan(set(), &opts(&[("$skip", "9223372036854775808")]), false)
+                .unwrap_err()
+                .status,
+            400
+        );
     }
 
     #[test]

@@ -290,6 +290,10 @@ pub trait Tx: Send {
 
     /// Makes the work durable.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// Undoes the work now (dropping a unit of work also undoes it, but may cost the
+    /// pooled connection).
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError>;
 }
 
 /// Looks up a named query and checks the number of parameters the caller supplies.

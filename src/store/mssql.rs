@@ -22,8 +22,8 @@ use super::{
     log_query, named,
 };
 
-const POOL_SIZE: u32 = 10;
-const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(15);
+const POOL_SIZE: u32 = 16;
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A pooled TDS connection and whether it is inside an unfinished transaction.
 pub struct MssqlConnection {
@@ -369,6 +369,23 @@ impl Tx for MssqlTx {
                 .map_err(|e| tds_error(&file.name, e))?;
         }
         log_query(file, started, 0);
+        Ok(())
+    }
+
+    async fn rollback(mut self: Box<Self>) -> Result<(), StoreError> {
+        if !self.conn.in_transaction {
+            return Ok(());
+        }
+        // XACT_ABORT may already have rolled back; only roll back what is open.
+        self.conn
+            .client
+            .simple_query("IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION;")
+            .await
+            .map_err(|e| tds_error("ROLLBACK", e))?
+            .into_results()
+            .await
+            .map_err(|e| tds_error("ROLLBACK", e))?;
+        self.conn.in_transaction = false;
         Ok(())
     }
 

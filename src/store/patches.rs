@@ -219,7 +219,10 @@ async fn lock_and_bump(
         )
         .await?;
     match rows.first() {
-        Some(row) => Ok(row.int("version_number")?),
+        // Re-read rather than trust OUTPUT/RETURNING: Babelfish's OUTPUT can report the
+        // pre-wait value when this UPDATE queued behind another writer. The row is
+        // locked now, so this read is the version this transaction wrote.
+        Some(_) => current_version(tx, id).await?.ok_or(PatchError::NotFound),
         None => match current_version(tx, id).await? {
             None => Err(PatchError::NotFound),
             Some(current) => Err(PatchError::VersionMismatch { current }),
@@ -457,6 +460,22 @@ pub(crate) async fn assign_property_in(
     })
 }
 
+/// Commits `result`'s work, or rolls it back (keeping the connection usable) on error.
+async fn finish<T>(tx: Box<dyn Tx>, result: Result<T, PatchError>) -> Result<T, PatchError> {
+    match result {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(error = %rollback, "rollback failed; the connection is discarded");
+            }
+            Err(e)
+        }
+    }
+}
+
 impl PatchStore {
     /// Patch operations over `db`.
     pub fn new(db: Arc<dyn Database>) -> Self {
@@ -516,9 +535,12 @@ impl PatchStore {
     /// Creates a patch or area at version 1.
     pub async fn create(&self, new: &NewPatch, actor: &Actor) -> Result<Patch, PatchError> {
         let mut tx = self.db.begin(TxMode::Write).await?;
-        let patch = create_in(&mut *tx, new, actor, now()).await?;
-        tx.commit().await?;
-        Ok(patch)
+        let result = async {
+            let patch = create_in(&mut *tx, new, actor, now()).await?;
+            Ok::<_, PatchError>(patch)
+        }
+        .await;
+        finish(tx, result).await
     }
 
     /// Replaces name, type, domain and parent.
@@ -531,38 +553,41 @@ impl PatchStore {
     ) -> Result<Patch, PatchError> {
         let at = now();
         let mut tx = self.db.begin(TxMode::Write).await?;
-        let version = lock_and_bump(&mut *tx, id, expected, at, actor).await?;
-        let before = load_existing(&mut *tx, id).await?;
-        check_parent(&mut *tx, id, update.parent_id).await?;
-        tx.execute(
-            "patch_update",
-            &[
-                id.into(),
-                update.parent_id.into(),
-                update.name.as_str().into(),
-                update.patch_type.as_str().into(),
-                update.domain.as_str().into(),
-            ],
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::ForeignKeyViolation(_) => PatchError::UnknownParent,
-            other => other.into(),
-        })?;
-        let after = load_existing(&mut *tx, id).await?;
-        record(
-            &mut *tx,
-            id,
-            version,
-            "Updated",
-            actor,
-            at,
-            Some(&before.content),
-            Some(&after.content),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        let result = async {
+            let version = lock_and_bump(&mut *tx, id, expected, at, actor).await?;
+            let before = load_existing(&mut *tx, id).await?;
+            check_parent(&mut *tx, id, update.parent_id).await?;
+            tx.execute(
+                "patch_update",
+                &[
+                    id.into(),
+                    update.parent_id.into(),
+                    update.name.as_str().into(),
+                    update.patch_type.as_str().into(),
+                    update.domain.as_str().into(),
+                ],
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::ForeignKeyViolation(_) => PatchError::UnknownParent,
+                other => other.into(),
+            })?;
+            let after = load_existing(&mut *tx, id).await?;
+            record(
+                &mut *tx,
+                id,
+                version,
+                "Updated",
+                actor,
+                at,
+                Some(&before.content),
+                Some(&after.content),
+            )
+            .await?;
+            Ok::<_, PatchError>(after)
+        }
+        .await;
+        finish(tx, result).await
     }
 
     /// Deletes a patch that has no children and no properties; its history stays.
@@ -574,43 +599,46 @@ impl PatchStore {
     ) -> Result<(), PatchError> {
         let at = now();
         let mut tx = self.db.begin(TxMode::Write).await?;
-        let version = lock_and_bump(&mut *tx, id, expected, at, actor).await?;
-        let before = load_existing(&mut *tx, id).await?;
-        let counts = tx.query("patch_count_dependents", &[id.into()]).await?;
-        if let Some(row) = counts.first() {
-            let (children, properties) = (row.int("children")?, row.int("properties")?);
-            if children > 0 || properties > 0 {
-                return Err(PatchError::HasDependents {
-                    children,
-                    properties,
-                });
+        let result = async {
+            let version = lock_and_bump(&mut *tx, id, expected, at, actor).await?;
+            let before = load_existing(&mut *tx, id).await?;
+            let counts = tx.query("patch_count_dependents", &[id.into()]).await?;
+            if let Some(row) = counts.first() {
+                let (children, properties) = (row.int("children")?, row.int("properties")?);
+                if children > 0 || properties > 0 {
+                    return Err(PatchError::HasDependents {
+                        children,
+                        properties,
+                    });
+                }
             }
-        }
-        tx.execute("responsible_entity_delete_all", &[id.into()])
+            tx.execute("responsible_entity_delete_all", &[id.into()])
+                .await?;
+            tx.execute("patch_delete", &[id.into()])
+                .await
+                .map_err(|e| match e {
+                    // A child or property added since the count above.
+                    StoreError::ForeignKeyViolation(_) => PatchError::HasDependents {
+                        children: 0,
+                        properties: 0,
+                    },
+                    other => other.into(),
+                })?;
+            record::<_, PatchContent>(
+                &mut *tx,
+                id,
+                version,
+                "Deleted",
+                actor,
+                at,
+                Some(&before.content),
+                None,
+            )
             .await?;
-        tx.execute("patch_delete", &[id.into()])
-            .await
-            .map_err(|e| match e {
-                // A child or property added since the count above.
-                StoreError::ForeignKeyViolation(_) => PatchError::HasDependents {
-                    children: 0,
-                    properties: 0,
-                },
-                other => other.into(),
-            })?;
-        record::<_, PatchContent>(
-            &mut *tx,
-            id,
-            version,
-            "Deleted",
-            actor,
-            at,
-            Some(&before.content),
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+            Ok::<_, PatchError>(())
+        }
+        .await;
+        finish(tx, result).await
     }
 
     /// Adds a responsible entity to a patch, or changes one already on it.
@@ -624,79 +652,82 @@ impl PatchStore {
     ) -> Result<Patch, PatchError> {
         let at = now();
         let mut tx = self.db.begin(TxMode::Write).await?;
-        let version = lock_and_bump(&mut *tx, id, expected, at, actor).await?;
-        let before = load_existing(&mut *tx, id).await?;
-        let existing = before
-            .content
-            .responsible_entities
-            .iter()
-            .find(|e| e.id == entity_id);
-        let change_type = match existing {
-            Some(current) => {
-                let name = change.name.as_ref().unwrap_or(&current.name);
-                let kind = change.responsible_type.unwrap_or(current.responsible_type);
-                let email = change
-                    .email_address
-                    .clone()
-                    .unwrap_or_else(|| current.email_address.clone());
-                tx.execute(
-                    "responsible_entity_update",
-                    &[
-                        id.into(),
-                        entity_id.into(),
-                        name.as_str().into(),
-                        kind.as_str().into(),
-                        email.as_ref().map(|m| m.as_str()).into(),
-                    ],
-                )
-                .await?;
-                "ResponsibleEntityUpdated"
-            }
-            None => {
-                let mut errors = ValidationErrors::new();
-                if change.name.is_none() {
-                    errors.add("name", "is required to add a responsible entity");
+        let result = async {
+            let version = lock_and_bump(&mut *tx, id, expected, at, actor).await?;
+            let before = load_existing(&mut *tx, id).await?;
+            let existing = before
+                .content
+                .responsible_entities
+                .iter()
+                .find(|e| e.id == entity_id);
+            let change_type = match existing {
+                Some(current) => {
+                    let name = change.name.as_ref().unwrap_or(&current.name);
+                    let kind = change.responsible_type.unwrap_or(current.responsible_type);
+                    let email = change
+                        .email_address
+                        .clone()
+                        .unwrap_or_else(|| current.email_address.clone());
+                    tx.execute(
+                        "responsible_entity_update",
+                        &[
+                            id.into(),
+                            entity_id.into(),
+                            name.as_str().into(),
+                            kind.as_str().into(),
+                            email.as_ref().map(|m| m.as_str()).into(),
+                        ],
+                    )
+                    .await?;
+                    "ResponsibleEntityUpdated"
                 }
-                if change.responsible_type.is_none() {
-                    errors.add("responsibleType", "is required to add a responsible entity");
+                None => {
+                    let mut errors = ValidationErrors::new();
+                    if change.name.is_none() {
+                        errors.add("name", "is required to add a responsible entity");
+                    }
+                    if change.responsible_type.is_none() {
+                        errors.add("responsibleType", "is required to add a responsible entity");
+                    }
+                    let (Some(name), Some(kind)) = (change.name.clone(), change.responsible_type)
+                    else {
+                        return Err(PatchError::Invalid(errors));
+                    };
+                    if before.content.responsible_entities.len() >= MAX_RESPONSIBLE_ENTITIES {
+                        errors.add(
+                            "responsibleEntities",
+                            format!(
+                                "a patch holds at most {MAX_RESPONSIBLE_ENTITIES} responsible entities"
+                            ),
+                        );
+                        return Err(PatchError::Invalid(errors));
+                    }
+                    let entity = ResponsibleEntity {
+                        id: entity_id,
+                        name,
+                        responsible_type: kind,
+                        email_address: change.email_address.clone().flatten(),
+                    };
+                    insert_entity(&mut *tx, id, &entity).await?;
+                    "ResponsibleEntityAdded"
                 }
-                let (Some(name), Some(kind)) = (change.name.clone(), change.responsible_type)
-                else {
-                    return Err(PatchError::Invalid(errors));
-                };
-                if before.content.responsible_entities.len() >= MAX_RESPONSIBLE_ENTITIES {
-                    errors.add(
-                        "responsibleEntities",
-                        format!(
-                            "a patch holds at most {MAX_RESPONSIBLE_ENTITIES} responsible entities"
-                        ),
-                    );
-                    return Err(PatchError::Invalid(errors));
-                }
-                let entity = ResponsibleEntity {
-                    id: entity_id,
-                    name,
-                    responsible_type: kind,
-                    email_address: change.email_address.clone().flatten(),
-                };
-                insert_entity(&mut *tx, id, &entity).await?;
-                "ResponsibleEntityAdded"
-            }
-        };
-        let after = load_existing(&mut *tx, id).await?;
-        record(
-            &mut *tx,
-            id,
-            version,
-            change_type,
-            actor,
-            at,
-            Some(&before.content),
-            Some(&after.content),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+            };
+            let after = load_existing(&mut *tx, id).await?;
+            record(
+                &mut *tx,
+                id,
+                version,
+                change_type,
+                actor,
+                at,
+                Some(&before.content),
+                Some(&after.content),
+            )
+            .await?;
+            Ok::<_, PatchError>(after)
+        }
+        .await;
+        finish(tx, result).await
     }
 
     /// Removes one responsible entity from a patch.
@@ -709,28 +740,31 @@ impl PatchStore {
     ) -> Result<Patch, PatchError> {
         let at = now();
         let mut tx = self.db.begin(TxMode::Write).await?;
-        let version = lock_and_bump(&mut *tx, id, expected, at, actor).await?;
-        let before = load_existing(&mut *tx, id).await?;
-        let removed = tx
-            .execute("responsible_entity_delete", &[id.into(), entity_id.into()])
+        let result = async {
+            let version = lock_and_bump(&mut *tx, id, expected, at, actor).await?;
+            let before = load_existing(&mut *tx, id).await?;
+            let removed = tx
+                .execute("responsible_entity_delete", &[id.into(), entity_id.into()])
+                .await?;
+            if removed == 0 {
+                return Err(PatchError::EntityNotFound);
+            }
+            let after = load_existing(&mut *tx, id).await?;
+            record(
+                &mut *tx,
+                id,
+                version,
+                "ResponsibleEntityRemoved",
+                actor,
+                at,
+                Some(&before.content),
+                Some(&after.content),
+            )
             .await?;
-        if removed == 0 {
-            return Err(PatchError::EntityNotFound);
+            Ok::<_, PatchError>(after)
         }
-        let after = load_existing(&mut *tx, id).await?;
-        record(
-            &mut *tx,
-            id,
-            version,
-            "ResponsibleEntityRemoved",
-            actor,
-            at,
-            Some(&before.content),
-            Some(&after.content),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        .await;
+        finish(tx, result).await
     }
 
     /// Replaces the whole list of responsible entities (reassignment).
@@ -743,27 +777,30 @@ impl PatchStore {
     ) -> Result<Patch, PatchError> {
         let at = now();
         let mut tx = self.db.begin(TxMode::Write).await?;
-        let version = lock_and_bump(&mut *tx, id, expected, at, actor).await?;
-        let before = load_existing(&mut *tx, id).await?;
-        tx.execute("responsible_entity_delete_all", &[id.into()])
+        let result = async {
+            let version = lock_and_bump(&mut *tx, id, expected, at, actor).await?;
+            let before = load_existing(&mut *tx, id).await?;
+            tx.execute("responsible_entity_delete_all", &[id.into()])
+                .await?;
+            for entity in entities {
+                insert_entity(&mut *tx, id, entity).await?;
+            }
+            let after = load_existing(&mut *tx, id).await?;
+            record(
+                &mut *tx,
+                id,
+                version,
+                "ResponsibleEntitiesReplaced",
+                actor,
+                at,
+                Some(&before.content),
+                Some(&after.content),
+            )
             .await?;
-        for entity in entities {
-            insert_entity(&mut *tx, id, entity).await?;
+            Ok::<_, PatchError>(after)
         }
-        let after = load_existing(&mut *tx, id).await?;
-        record(
-            &mut *tx,
-            id,
-            version,
-            "ResponsibleEntitiesReplaced",
-            actor,
-            at,
-            Some(&before.content),
-            Some(&after.content),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        .await;
+        finish(tx, result).await
     }
 
     /// Assigns a property to a patch (replacing any earlier assignment).
@@ -774,9 +811,13 @@ impl PatchStore {
         actor: &Actor,
     ) -> Result<PropertyAssignment, PatchError> {
         let mut tx = self.db.begin(TxMode::Write).await?;
-        let assignment = assign_property_in(&mut *tx, property_ref, patch_id, actor, now()).await?;
-        tx.commit().await?;
-        Ok(assignment)
+        let result = async {
+            let assignment =
+                assign_property_in(&mut *tx, property_ref, patch_id, actor, now()).await?;
+            Ok::<_, PatchError>(assignment)
+        }
+        .await;
+        finish(tx, result).await
     }
 
     /// The property's patch and every area above it, each with its responsible entities.

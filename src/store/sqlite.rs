@@ -448,6 +448,17 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
+    async fn rollback(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.blocking(|conn| {
+            if conn.is_autocommit() {
+                return Ok(());
+            }
+            conn.execute_batch("ROLLBACK")
+                .map_err(|e| map_error("ROLLBACK", e))
+        })
+        .await
+    }
+
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         self.blocking(|conn| {
             conn.execute_batch("COMMIT")

@@ -8,6 +8,18 @@ use crate::helpers::{id_of, patch_body, spawn_app};
 
 const WRITERS: usize = 40;
 
+/// The status, printing the body of anything but 200 or 409 so a failure explains itself.
+async fn checked(resp: reqwest::Response) -> StatusCode {
+    let status = resp.status();
+    if status != StatusCode::OK && status != StatusCode::CONFLICT {
+        eprintln!(
+            "unexpected {status}: {}",
+            resp.text().await.unwrap_or_default()
+        );
+    }
+    status
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_writes_with_the_same_if_match_give_one_success_and_conflicts() {
     let app = std::sync::Arc::new(spawn_app().await);
@@ -19,9 +31,11 @@ async fn parallel_writes_with_the_same_if_match_give_one_success_and_conflicts()
                 let body =
                     json!({ "name": format!("Officer {i}"), "responsibleType": "HousingOfficer" });
                 let path = format!("/api/v1/patch/{id}/responsible-entity/{}", Uuid::new_v4());
-                app.send(Method::PATCH, &path, Some("\"1\""), Some(&body))
-                    .await
-                    .status()
+                checked(
+                    app.send(Method::PATCH, &path, Some("\"1\""), Some(&body))
+                        .await,
+                )
+                .await
             })
         })
         .collect();
@@ -59,9 +73,7 @@ async fn parallel_writes_without_if_match_all_apply_and_none_is_lost() {
                 let body =
                     json!({ "name": format!("Officer {i}"), "responsibleType": "HousingOfficer" });
                 let path = format!("/api/v1/patch/{id}/responsible-entity/{person}");
-                app.send(Method::PATCH, &path, None, Some(&body))
-                    .await
-                    .status()
+                checked(app.send(Method::PATCH, &path, None, Some(&body)).await).await
             })
         })
         .collect();

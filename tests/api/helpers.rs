@@ -47,25 +47,43 @@ fn with_database(ado: &str, database: &str) -> String {
 }
 
 /// Creates an empty SQL Server database for one test and returns its connection string.
+/// Creations are serialised (and retried): Babelfish fails concurrent CREATE DATABASE
+/// with "tuple concurrently updated".
 pub async fn fresh_mssql_database(ado: &str) -> String {
+    static CREATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = CREATE.lock().await;
     let name = format!("patches_test_{}", Uuid::new_v4().simple());
-    let config = tiberius::Config::from_ado_string(ado)
-        .expect("PATCHES_TEST_MSSQL is a valid ADO.NET string");
+    let mut last_error = String::new();
+    for attempt in 0..5 {
+        match create_database(ado, &name).await {
+            Ok(()) => return with_database(ado, &name),
+            Err(e) => {
+                last_error = e;
+                tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await;
+            }
+        }
+    }
+    panic!("cannot create test database {name}: {last_error}");
+}
+
+async fn create_database(ado: &str, name: &str) -> Result<(), String> {
+    use tokio_util::compat::TokioAsyncWriteCompatExt;
+    let config =
+        tiberius::Config::from_ado_string(ado).map_err(|e| format!("PATCHES_TEST_MSSQL: {e}"))?;
     let tcp = tokio::net::TcpStream::connect(config.get_addr())
         .await
-        .expect("reach SQL Server");
-    use tokio_util::compat::TokioAsyncWriteCompatExt;
+        .map_err(|e| e.to_string())?;
     let mut client = tiberius::Client::connect(config, tcp.compat_write())
         .await
-        .expect("log in to SQL Server");
+        .map_err(|e| e.to_string())?;
     client
         .simple_query(format!("CREATE DATABASE {name}"))
         .await
-        .expect("create test database")
+        .map_err(|e| e.to_string())?
         .into_results()
         .await
-        .expect("create test database");
-    with_database(ado, &name)
+        .map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// A fresh database URL: a SQLite file in `dir`, or a new SQL Server database.

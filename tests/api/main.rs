@@ -3,6 +3,7 @@
 
 mod auth;
 mod concurrency;
+mod docs;
 mod hardening;
 mod helpers;
 mod history;

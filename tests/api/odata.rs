@@ -637,3 +637,28 @@ async fn reporting_views_reflect_writes_made_through_the_crud_api() {
         lead
     );
 }
+
+#[tokio::test]
+async fn connector_friendly_details_errors_carry_odata_version_and_options_are_lenient() {
+    let app = demo_app().await;
+    let resp = app.get("/api/v1/odata/Patches?$top=x").await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(resp.headers()["odata-version"], "4.0");
+    let (status, page) = odata(&app, "Patches?$Top=2&$top=2&$SELECT=patchName").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["value"].as_array().unwrap().len(), 2);
+    let (status, _) = odata(&app, "Patches?$top=2&$top=3").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let resp = app
+        .client
+        .get(app.url("/api/v1/odata/Patches"))
+        .header("Host", "evil.example.org/x?")
+        .send()
+        .await
+        .unwrap();
+    let page: Value = resp.json().await.unwrap_or(Value::Null);
+    assert!(
+        !page.to_string().contains("evil.example.org/x"),
+        "Host must not be copied into links"
+    );
+}
