@@ -325,6 +325,32 @@ async fn check_parent(
     Ok(())
 }
 
+/// Loads the patch as changed and records the change from `before` to it.
+#[allow(clippy::too_many_arguments)]
+async fn record_change(
+    tx: &mut dyn Tx,
+    id: Uuid,
+    version: i64,
+    change_type: &str,
+    actor: &Actor,
+    at: DateTime<Utc>,
+    before: &Patch,
+) -> Result<Patch, PatchError> {
+    let after = load_existing(tx, id).await?;
+    record(
+        tx,
+        id,
+        version,
+        change_type,
+        actor,
+        at,
+        Some(&before.content),
+        Some(&after.content),
+    )
+    .await?;
+    Ok(after)
+}
+
 /// Creates a patch inside an open transaction (used by the API and the demo loader).
 pub(crate) async fn create_in(
     tx: &mut dyn Tx,
@@ -572,19 +598,7 @@ impl PatchStore {
                 StoreError::ForeignKeyViolation(_) => PatchError::UnknownParent,
                 other => other.into(),
             })?;
-            let after = load_existing(&mut *tx, id).await?;
-            record(
-                &mut *tx,
-                id,
-                version,
-                "Updated",
-                actor,
-                at,
-                Some(&before.content),
-                Some(&after.content),
-            )
-            .await?;
-            Ok::<_, PatchError>(after)
+            record_change(&mut *tx, id, version, "Updated", actor, at, &before).await
         }
         .await;
         finish(tx, result).await
@@ -712,19 +726,7 @@ impl PatchStore {
                     "ResponsibleEntityAdded"
                 }
             };
-            let after = load_existing(&mut *tx, id).await?;
-            record(
-                &mut *tx,
-                id,
-                version,
-                change_type,
-                actor,
-                at,
-                Some(&before.content),
-                Some(&after.content),
-            )
-            .await?;
-            Ok::<_, PatchError>(after)
+            record_change(&mut *tx, id, version, change_type, actor, at, &before).await
         }
         .await;
         finish(tx, result).await
@@ -749,19 +751,16 @@ impl PatchStore {
             if removed == 0 {
                 return Err(PatchError::EntityNotFound);
             }
-            let after = load_existing(&mut *tx, id).await?;
-            record(
+            record_change(
                 &mut *tx,
                 id,
                 version,
                 "ResponsibleEntityRemoved",
                 actor,
                 at,
-                Some(&before.content),
-                Some(&after.content),
+                &before,
             )
-            .await?;
-            Ok::<_, PatchError>(after)
+            .await
         }
         .await;
         finish(tx, result).await
@@ -785,19 +784,16 @@ impl PatchStore {
             for entity in entities {
                 insert_entity(&mut *tx, id, entity).await?;
             }
-            let after = load_existing(&mut *tx, id).await?;
-            record(
+            record_change(
                 &mut *tx,
                 id,
                 version,
                 "ResponsibleEntitiesReplaced",
                 actor,
                 at,
-                Some(&before.content),
-                Some(&after.content),
+                &before,
             )
-            .await?;
-            Ok::<_, PatchError>(after)
+            .await
         }
         .await;
         finish(tx, result).await
