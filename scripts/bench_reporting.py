@@ -124,7 +124,7 @@ def main():
 
         def sink(chunk):
             counted[0] += len(chunk)
-            counted[1] += chunk.count(b"\r\n")
+            counted[1] += chunk.count(b"\n")
 
         export, _ = timed_get(f"{base}/Patches?$format=csv", sink)
         stop.set()

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use patches::{
     api::support::catalog_body,
     config::{Settings, Sources},
+    export::export,
     seed::{SeedSize, seed},
     startup::{Application, open_database, shutdown_signal},
     store::patches::PatchStore,
@@ -46,6 +47,17 @@ enum Command {
     },
     /// Apply pending schema migrations and exit.
     Migrate,
+    /// Write a reporting entity set as CSV (the same as `$format=csv`), with progress.
+    Export {
+        /// The entity set: Patches, PatchResponsibleEntities, PatchHierarchy, PropertyPatches or PatchChanges.
+        entity_set: String,
+        /// An OData `$filter` expression, e.g. "patchType eq 'patch'".
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+        /// Output file (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Fill the database with a synthetic dataset (for benchmarks and trials).
     Seed {
         /// How many patches (one area per 40, under one root).
@@ -104,6 +116,26 @@ async fn run(cli: Cli) -> Result<(), String> {
             telemetry::init(&s.log, s.log_format);
             open_database(&s).await.map_err(|e| e.to_string())?;
             println!("migrations up to date");
+            Ok(())
+        }
+        Some(Command::Export {
+            entity_set,
+            filter,
+            output,
+        }) => {
+            let s = settings(&cli, &[])?;
+            telemetry::init("warn", s.log_format);
+            let db = open_database(&s).await.map_err(|e| e.to_string())?;
+            let mut out: Box<dyn std::io::Write> = match output {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            let rows = export(db.as_ref(), entity_set, filter.as_deref(), &mut out)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!("exported {rows} rows of {entity_set}");
             Ok(())
         }
         Some(Command::Seed {

@@ -13,12 +13,12 @@ use poem_openapi::{
     payload::{Binary, Json, PlainText},
 };
 use serde_json::{Map, json};
-use tokio::sync::mpsc;
 
 use super::ApiTags;
 use crate::{
     odata::{
         ODataError, csdl,
+        csv::{CsvWriter, stream_rows},
         filter::{CmpOp, Expr, Literal, Operand},
         format,
         query::{self, Format, Plan},
@@ -368,15 +368,6 @@ fn is_plain_host(host: &str) -> bool {
 
 const CSV_CHUNK: usize = 64 * 1024;
 
-fn csv_record(fields: impl IntoIterator<Item = String>, out: &mut Vec<u8>) {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(std::mem::take(out));
-    // Writing to a Vec cannot fail.
-    let _ = w.write_record(fields);
-    *out = w.into_inner().unwrap_or_default();
-}
-
 impl ODataApi {
     fn base_url(&self, req: &Request) -> String {
         if let Some(url) = &self.settings.public_url {
@@ -397,57 +388,22 @@ impl ODataApi {
         let dialect = self.db.catalog().dialect();
         let sql = render::select(&plan, dialect, plan.after.as_deref(), plan.skip, plan.top);
         tracing::debug!(target: "patches::sql", sql = %sql.text, "reporting csv");
-        let tx = self.db.begin(TxMode::Read).await?;
-        let (sender, mut receiver) = mpsc::channel::<Result<Row, StoreError>>(512);
-        // The stream outlives the handler; keep the request's span (its id) on its logs.
-        let stream_task = async move {
-            if let Err(e) = tx
-                .stream_sql(label, sql.text, sql.params, sender.clone())
-                .await
-            {
-                let _ = sender.send(Err(e)).await;
-            }
-        };
-        tokio::spawn(tracing::Instrument::instrument(
-            stream_task,
-            tracing::Span::current(),
-        ));
-        // Surface a failing query as an error status, before the 200 is sent.
-        let first = receiver.recv().await.transpose()?;
-        let columns: Vec<(String, EdmType)> = plan
-            .select
-            .iter()
-            .map(|c| (c.name.clone(), c.edm_type))
-            .collect();
+        let rows = stream_rows(self.db.as_ref(), label, sql).await?;
+        let writer = CsvWriter::new(&plan);
         let mut header = Vec::new();
-        csv_record(columns.iter().map(|(n, _)| n.clone()), &mut header);
-        let state = (Some(header), first, receiver, columns);
+        writer.header(&mut header);
         let chunks = stream::unfold(
-            state,
-            |(mut buf, mut pending, mut receiver, columns)| async move {
-                let mut out = buf.take().unwrap_or_default();
-                loop {
-                    let row = match pending.take() {
-                        Some(r) => Some(r),
-                        None if out.len() >= CSV_CHUNK => break,
-                        None => match receiver.recv().await {
-                            Some(Ok(r)) => Some(r),
-                            Some(Err(e)) => {
-                                tracing::error!(error = %e, "csv stream failed");
-                                let err =
-                                    std::io::Error::other("the reporting query failed mid-stream");
-                                return Some((Err(err), (None, None, receiver, columns)));
-                            }
-                            None => None,
-                        },
-                    };
-                    match row {
-                        Some(r) => {
-                            let fields = columns.iter().map(|(name, edm)| {
-                                let v = r.get(name).cloned().unwrap_or(crate::store::Value::Null);
-                                format::text(*edm, &v).unwrap_or_default()
-                            });
-                            csv_record(fields, &mut out);
+            (Some(header), rows, writer),
+            |(buf, mut rows, writer)| async move {
+                let mut out = buf.unwrap_or_default();
+                while out.len() < CSV_CHUNK {
+                    match rows.next().await {
+                        Some(Ok(row)) => writer.row(&row, &mut out),
+                        Some(Err(e)) => {
+                            tracing::error!(error = %e, "csv stream failed");
+                            let err =
+                                std::io::Error::other("the reporting query failed mid-stream");
+                            return Some((Err(err), (None, rows, writer)));
                         }
                         None if out.is_empty() => return None,
                         None => break,
@@ -455,7 +411,7 @@ impl ODataApi {
                 }
                 Some((
                     Ok::<_, std::io::Error>(Bytes::from(out)),
-                    (None, None, receiver, columns),
+                    (None, rows, writer),
                 ))
             },
         );

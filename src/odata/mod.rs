@@ -4,6 +4,7 @@
 //! parameters and identifiers come only from the catalog.
 
 pub mod csdl;
+pub mod csv;
 pub mod filter;
 pub mod format;
 pub mod query;

@@ -505,7 +505,7 @@ mod tests {
         assert!(p.order[0].descending);
         let p = plan(set(), &[], false).unwrap();
         let names: Vec<&str> = p.order.iter().map(|k| k.column.name.as_str()).collect();
-        assert_eq!(names, ["patchName", "patchId"]);
+        assert_eq!(names, ["patchId"]);
     }
 
     #[test]
@@ -565,7 +565,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             again.after.as_ref().unwrap()[0],
-            Literal::String("CP1".into())
+            Literal::Guid("6f1c3c8e-2b1a-4b8f-9a53-0f5b6a6c2d11".parse().unwrap())
         );
         let other = plan(
             set(),

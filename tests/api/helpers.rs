@@ -19,6 +19,8 @@ use uuid::Uuid;
 /// A running application and a client for it.
 pub struct TestApp {
     pub address: String,
+    /// The database the app serves (for tests that also open it directly).
+    pub database_url: String,
     pub client: reqwest::Client,
     _dir: TempDir,
 }
@@ -111,7 +113,8 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut sources = Sources::default();
     sources.set("PATCHES_LISTEN", "127.0.0.1:0");
-    sources.set("DATABASE_URL", fresh_database_url(&dir).await);
+    let database_url = fresh_database_url(&dir).await;
+    sources.set("DATABASE_URL", database_url.clone());
     sources.set("PATCHES_DEMO_DATA", "false");
     for (k, v) in settings {
         sources.set(k, *v);
@@ -124,6 +127,7 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         address,
+        database_url,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()

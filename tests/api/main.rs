@@ -4,6 +4,7 @@
 mod auth;
 mod concurrency;
 mod docs;
+mod export;
 mod hardening;
 mod helpers;
 mod history;

@@ -622,7 +622,7 @@ async fn reporting_views_reflect_writes_made_through_the_crud_api() {
     assert_eq!(changes["value"][0]["changeType"], "PropertyAssigned");
     let (_, entities) = odata(
         &app,
-        &format!("PatchResponsibleEntities?$filter=patchId%20eq%20{patch}"),
+        &format!("PatchResponsibleEntities?$filter=patchId%20eq%20{patch}&$orderby=responsibleEntityPosition"),
     )
     .await;
     let positions: Vec<i64> = entities["value"]

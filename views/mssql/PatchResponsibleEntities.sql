@@ -10,5 +10,8 @@ SELECT
     re.name AS responsibleEntityName,
     re.responsible_type AS responsibleEntityType,
     re.email_address AS responsibleEntityEmail,
-    CAST(ROW_NUMBER() OVER (PARTITION BY re.patch_id ORDER BY re.position) AS int) AS responsibleEntityPosition
+    -- A correlated count rather than ROW_NUMBER(): the view stays flattenable, so a
+    -- page ordered by the key reads only its own rows.
+    (SELECT CAST(COUNT(*) AS int) FROM dbo.responsible_entity AS earlier
+      WHERE earlier.patch_id = re.patch_id AND earlier.position <= re.position) AS responsibleEntityPosition
 FROM dbo.responsible_entity AS re;

@@ -9,5 +9,8 @@ SELECT
     re.name AS responsibleEntityName,
     re.responsible_type AS responsibleEntityType,
     re.email_address AS responsibleEntityEmail,
-    ROW_NUMBER() OVER (PARTITION BY re.patch_id ORDER BY re.position) AS responsibleEntityPosition
+    -- A correlated count rather than ROW_NUMBER(): the view stays flattenable, so a
+    -- page ordered by the key reads only its own rows.
+    (SELECT COUNT(*) FROM responsible_entity AS earlier
+      WHERE earlier.patch_id = re.patch_id AND earlier.position <= re.position) AS responsibleEntityPosition
 FROM responsible_entity AS re;
