@@ -101,7 +101,7 @@ def main():
         con = sqlite3.connect(db)
         with open(os.devnull, "w", newline="") as out:
             w = csv.writer(out)
-            cur = con.execute('SELECT * FROM "Patches" ORDER BY "patchName" COLLATE NOCASE, "patchId"')
+            cur = con.execute('SELECT * FROM "Patches" ORDER BY "patchId"')
             w.writerow([d[0] for d in cur.description])
             for row in cur:
                 w.writerow(row)
