@@ -6,8 +6,10 @@ use clap::{Parser, Subcommand};
 use patches::{
     api::support::catalog_body,
     config::{Settings, Sources},
+    domain::Actor,
     export::export,
-    seed::{SeedSize, seed},
+    import,
+    seed::{Progress, SeedSize, seed},
     startup::{Application, open_database, shutdown_signal},
     store::patches::PatchStore,
     store::{Catalog, Dialect},
@@ -47,6 +49,15 @@ enum Command {
     },
     /// Apply pending schema migrations and exit.
     Migrate,
+    /// Validate a CSV of patches (one row per patch × responsible entity) and, with
+    /// --apply, write it in one transaction. Without --apply nothing is written.
+    Import {
+        /// The CSV file (header: patchId,parentId,patchName,patchType,domain,entityId,entityName,entityType,entityEmail).
+        file: PathBuf,
+        /// Write the file's patches (all or nothing); otherwise only validate.
+        #[arg(long)]
+        apply: bool,
+    },
     /// Write a reporting entity set as CSV (the same as `$format=csv`), with progress.
     Export {
         /// The entity set: Patches, PatchResponsibleEntities, PatchHierarchy, PropertyPatches or PatchChanges.
@@ -116,6 +127,54 @@ async fn run(cli: Cli) -> Result<(), String> {
             telemetry::init(&s.log, s.log_format);
             open_database(&s).await.map_err(|e| e.to_string())?;
             println!("migrations up to date");
+            Ok(())
+        }
+        Some(Command::Import { file, apply }) => {
+            let s = settings(&cli, &[])?;
+            telemetry::init("warn", s.log_format);
+            let store = PatchStore::new(open_database(&s).await.map_err(|e| e.to_string())?);
+            let input =
+                std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let started = std::time::Instant::now();
+            let plan = match import::validate(std::io::BufReader::new(input), &store).await {
+                Ok(plan) => plan,
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("{}: {p}", file.display());
+                    }
+                    return Err(format!(
+                        "{} problems in {}; nothing was written",
+                        problems.len(),
+                        file.display()
+                    ));
+                }
+            };
+            println!(
+                "{}: {} rows, {} patches, valid",
+                file.display(),
+                plan.rows,
+                plan.patches.len()
+            );
+            if !*apply {
+                println!("dry run: nothing was written; run again with --apply to write it");
+                return Ok(());
+            }
+            let mut progress = Progress::new("patches", plan.patches.len() as u64);
+            let actor = Actor {
+                id: format!("import:{}", file.display()),
+            };
+            let summary = import::apply(&plan, &store, &actor, |done| progress.show(done as u64))
+                .await
+                .map_err(|e| format!("import failed, nothing was written: {e}"))?;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "imported in one transaction: {} created, {} updated, {} unchanged ({} rows in {secs:.1} s, {:.0} rows/s)",
+                summary.created,
+                summary.updated,
+                summary.unchanged,
+                plan.rows,
+                plan.rows as f64 / secs.max(0.001)
+            );
             Ok(())
         }
         Some(Command::Export {

@@ -378,6 +378,63 @@ pub(crate) async fn create_in(
     load_existing(tx, id).await
 }
 
+/// What an idempotent import did to one patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    /// It did not exist and was created (version 1).
+    Created,
+    /// It existed with other content and was changed (version raised by one).
+    Updated,
+    /// It existed with the same content; nothing was written.
+    Unchanged,
+}
+
+/// Creates the patch, or brings an existing one to `content` (fields and the whole
+/// responsible-entity list) with one version bump and an `Imported` history row, or
+/// leaves it alone when it already matches: running it twice changes nothing.
+pub(crate) async fn upsert_in(
+    tx: &mut dyn Tx,
+    id: Uuid,
+    content: &PatchContent,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> Result<Upserted, PatchError> {
+    match load(tx, id).await? {
+        None => {
+            let new = NewPatch {
+                id: Some(id),
+                content: content.clone(),
+            };
+            create_in(tx, &new, actor, at).await?;
+            Ok(Upserted::Created)
+        }
+        Some(current) if current.content == *content => Ok(Upserted::Unchanged),
+        Some(_) => {
+            let version = lock_and_bump(tx, id, ExpectedVersion::Any, at, actor).await?;
+            let before = load_existing(tx, id).await?;
+            check_parent(tx, id, content.parent_id).await?;
+            tx.execute(
+                "patch_update",
+                &[
+                    id.into(),
+                    content.parent_id.into(),
+                    content.name.as_str().into(),
+                    content.patch_type.as_str().into(),
+                    content.domain.as_str().into(),
+                ],
+            )
+            .await?;
+            tx.execute("responsible_entity_delete_all", &[id.into()])
+                .await?;
+            for entity in &content.responsible_entities {
+                insert_entity(tx, id, entity).await?;
+            }
+            record_change(tx, id, version, "Imported", actor, at, &before).await?;
+            Ok(Upserted::Updated)
+        }
+    }
+}
+
 /// Creates many patches inside an open transaction in three bulk statements (rows,
 /// responsible entities, history), for trusted generated data (`patches seed`): no
 /// existence checks beyond the database's own keys. Parents must come first.
@@ -875,6 +932,34 @@ impl PatchStore {
             })
             .collect::<Result<_, StoreError>>()
             .map_err(PatchError::from)
+    }
+
+    /// Whether a patch with this id exists.
+    pub async fn exists(&self, id: Uuid) -> Result<bool, PatchError> {
+        let mut tx = self.db.begin(TxMode::Read).await?;
+        Ok(current_version(&mut *tx, id).await?.is_some())
+    }
+
+    /// Imports patches in one transaction, parents first: all of them or none.
+    /// `progress` is told how many are done.
+    pub async fn import(
+        &self,
+        patches: &[(Uuid, PatchContent)],
+        actor: &Actor,
+        mut progress: impl FnMut(usize),
+    ) -> Result<Vec<Upserted>, PatchError> {
+        let at = now();
+        let mut tx = self.db.begin(TxMode::Write).await?;
+        let result = async {
+            let mut outcomes = Vec::with_capacity(patches.len());
+            for (i, (id, content)) in patches.iter().enumerate() {
+                outcomes.push(upsert_in(&mut *tx, *id, content, actor, at).await?);
+                progress(i + 1);
+            }
+            Ok::<_, PatchError>(outcomes)
+        }
+        .await;
+        finish(tx, result).await
     }
 
     /// A write transaction for bulk loads (demo data) that use the `*_in` functions.

@@ -8,6 +8,7 @@ mod export;
 mod hardening;
 mod helpers;
 mod history;
+mod import;
 mod odata;
 mod odata_properties;
 mod patches;
