@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod export;
 pub mod import;
+pub mod metrics;
 pub mod odata;
 pub mod seed;
 

@@ -140,6 +140,7 @@ pub fn app(
     report: odata::ReportSettings,
     settings: &Settings,
 ) -> impl Endpoint<Output = Response> + use<> {
+    let db = store.database().clone();
     let api = service(store, report);
     let (spec, docs) = documents(&api);
     let gate = security::Gate::new(settings.auth.clone());
@@ -156,6 +157,14 @@ pub fn app(
             }),
         )
         .nest("/docs", make_sync(move |_| Html(docs.clone())))
+        .at(
+            "/metrics",
+            make_sync(move |_| {
+                Response::builder()
+                    .content_type("text/plain; version=0.0.4")
+                    .body(crate::metrics::render(db.as_ref()))
+            }),
+        )
         .nest("/", api)
         .around(move |ep, req| async move {
             let path = req.uri().path().to_string();
@@ -223,6 +232,10 @@ pub fn app(
                 caller = tracing::field::Empty
             );
             let started = Instant::now();
+            let (route, method) = (
+                crate::metrics::route_template(req.uri().path()),
+                req.method().to_string(),
+            );
             let result = ep.call(req).instrument(span.clone()).await;
             let mut resp = match result {
                 Ok(r) => r.into_response(),
@@ -237,6 +250,12 @@ pub fn app(
                     .insert("odata-version", HeaderValue::from_static("4.0"));
             }
             let status = resp.status();
+            crate::metrics::observe_request(
+                &route,
+                &method,
+                status.as_u16(),
+                started.elapsed().as_secs_f64(),
+            );
             span.in_scope(|| {
                 let ms = started.elapsed().as_secs_f64() * 1000.0;
                 if status == StatusCode::INTERNAL_SERVER_ERROR {

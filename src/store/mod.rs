@@ -223,6 +223,15 @@ pub enum StoreError {
     },
 }
 
+/// Connection-pool use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Open connections.
+    pub open: u32,
+    /// Of those, idle ones.
+    pub idle: u32,
+}
+
 /// Whether a transaction will write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TxMode {
@@ -243,6 +252,9 @@ pub trait Database: Send + Sync + 'static {
 
     /// A short description for logs (never includes a password).
     fn describe(&self) -> String;
+
+    /// How many connections are open and how many of them idle (for `/metrics`).
+    fn pool_status(&self) -> PoolStatus;
 }
 
 /// A unit of work on one connection.
@@ -320,6 +332,7 @@ pub(crate) fn named(
 
 /// Logs one statement run: its name, file, duration and row count (the support trail).
 pub(crate) fn log_query(file: &catalog::SqlFile, started: Instant, rows: u64) {
+    crate::metrics::observe_query(&file.name, started.elapsed().as_secs_f64());
     tracing::info!(
         target: "patches::sql",
         query = %file.name,

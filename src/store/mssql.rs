@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
 use super::{
-    Catalog, Database, Dialect, Row, StoreError, Tx, TxMode, Value,
+    Catalog, Database, Dialect, PoolStatus, Row, StoreError, Tx, TxMode, Value,
     catalog::{SqlFile, split_batches},
     log_query, named,
 };
@@ -156,6 +156,14 @@ impl Database for MssqlDatabase {
 
     fn describe(&self) -> String {
         self.describe.clone()
+    }
+
+    fn pool_status(&self) -> PoolStatus {
+        let state = self.pool.state();
+        PoolStatus {
+            open: state.connections,
+            idle: state.idle_connections,
+        }
     }
 }
 

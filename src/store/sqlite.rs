@@ -18,8 +18,8 @@ use rusqlite::{
 use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 use super::{
-    Catalog, Database, Dialect, Row, SQLITE_TIMESTAMP_FORMAT, StoreError, Tx, TxMode, Value,
-    catalog::SqlFile, log_query, named,
+    Catalog, Database, Dialect, PoolStatus, Row, SQLITE_TIMESTAMP_FORMAT, StoreError, Tx, TxMode,
+    Value, catalog::SqlFile, log_query, named,
 };
 
 const READERS: usize = 4;
@@ -125,6 +125,16 @@ impl Database for SqliteDatabase {
 
     fn describe(&self) -> String {
         format!("sqlite://{}", self.path)
+    }
+
+    fn pool_status(&self) -> PoolStatus {
+        let readers_idle = self.readers.lock().map_or(0, |r| r.len()) as u32;
+        let readers_in_use = (READERS - self.reader_slots.available_permits()) as u32;
+        let writer_idle = u32::from(self.writer.try_lock().is_ok());
+        PoolStatus {
+            open: 1 + readers_idle + readers_in_use,
+            idle: writer_idle + readers_idle,
+        }
     }
 }
 

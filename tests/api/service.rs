@@ -162,3 +162,33 @@ async fn demo_data_is_loaded_into_an_empty_database_once() {
         .unwrap();
     assert_eq!(r["areas"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn metrics_expose_requests_latency_query_durations_and_pool_use() {
+    let app = spawn_app().await;
+    let id = crate::helpers::id_of(
+        &app.create(&crate::helpers::patch_body("CP1", "patch", None))
+            .await,
+    );
+    app.get(&format!("/api/v1/patch/{id}")).await;
+    app.get("/api/v1/patch/not-a-guid").await;
+    let resp = app.get("/metrics").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = resp.text().await.unwrap();
+    for series in [
+        "patches_http_requests_total{method=\"GET\",route=\"/api/v1/patch/{id}\",status=\"200\"}",
+        "patches_http_requests_total{method=\"GET\",route=\"/api/v1/patch/not-a-guid\",status=\"400\"}",
+        "patches_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/patch\"",
+        "patches_sql_query_duration_seconds_count{query=\"patch_get_by_id\"}",
+        "patches_sql_query_duration_seconds_count{query=\"patch_insert\"}",
+        "patches_db_pool_connections{state=\"open\"}",
+    ] {
+        assert!(text.contains(series), "missing {series} in\n{text}");
+    }
+}
