@@ -98,30 +98,90 @@ pub fn observe_request(route: &str, method: &str, status: u16, seconds: f64) {
     }
 }
 
-/// The route template of a path, so ids do not explode the label set:
-/// `/api/v1/patch/<guid>/history` → `/api/v1/patch/{id}/history`.
+/// The route template of a path, so ids and stray paths do not explode the label set:
+/// `/api/v1/patch/<anything>/history` → `/api/v1/patch/{id}/history`. Paths outside the
+/// API's shapes become `unmatched`.
 pub fn route_template(path: &str) -> String {
-    let segments: Vec<&str> = path.split('/').collect();
-    let mut out = Vec::with_capacity(segments.len());
-    for (i, seg) in segments.iter().enumerate() {
-        let previous = if i > 0 { segments[i - 1] } else { "" };
-        let templated = if uuid::Uuid::parse_str(seg).is_ok() {
-            if previous == "responsible-entity" || previous == "responsibleEntity" {
-                "{reId}"
-            } else {
-                "{id}"
-            }
-            .to_string()
-        } else if previous == "properties" {
-            "{propertyRef}".to_string()
-        } else if let Some((set, _)) = seg.split_once('(') {
-            format!("{set}({{key}})")
+    const FIXED: &[&str] = &[
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+        "/api/v1/openapi.json",
+        "/api/v1/queries",
+        "/api/v1/patch",
+        "/api/v1/patch/all",
+        "/api/v1/odata",
+        "/api/v1/odata/$metadata",
+    ];
+    if FIXED.contains(&path) || path == "/docs" || path.starts_with("/docs/") {
+        return if path.starts_with("/docs") {
+            "/docs".into()
         } else {
-            seg.to_string()
+            path.to_string()
         };
-        out.push(templated);
     }
-    out.join("/")
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let known = |s: &str| {
+        crate::store::views::ReportCatalog::get()
+            .entity_set(s)
+            .is_some()
+    };
+    let template: Option<String> = match segments.as_slice() {
+        ["api", "v1", "patch", _] => Some("/api/v1/patch/{id}".into()),
+        [
+            "api",
+            "v1",
+            "patch",
+            _,
+            tail @ ("history" | "responsible-entities" | "responsibleEntities"),
+        ] => Some(format!("/api/v1/patch/{{id}}/{tail}")),
+        [
+            "api",
+            "v1",
+            "patch",
+            _,
+            kind @ ("responsible-entity" | "responsibleEntity"),
+            _,
+        ] => Some(format!("/api/v1/patch/{{id}}/{kind}/{{reId}}")),
+        [
+            "api",
+            "v1",
+            "properties",
+            _,
+            tail @ ("patch" | "responsibility"),
+        ] => Some(format!("/api/v1/properties/{{propertyRef}}/{tail}")),
+        ["api", "v1", "odata", set] => {
+            let (name, key) = set
+                .split_once('(')
+                .map_or((*set, false), |(n, _)| (n, true));
+            known(name).then(|| {
+                if key {
+                    format!("/api/v1/odata/{name}({{key}})")
+                } else {
+                    format!("/api/v1/odata/{name}")
+                }
+            })
+        }
+        ["api", "v1", "odata", set, "$count"] if known(set) => {
+            Some(format!("/api/v1/odata/{set}/$count"))
+        }
+        _ => None,
+    };
+    template.unwrap_or_else(|| "unmatched".into())
+}
+
+/// The method as a label: the usual ones, else `OTHER`.
+pub fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "OTHER",
+    }
 }
 
 /// The text exposition of every metric, with the pool gauges read now.
@@ -162,5 +222,11 @@ mod tests {
             "/api/v1/odata/Patches({key})"
         );
         assert_eq!(route_template("/api/v1/patch/all"), "/api/v1/patch/all");
+        assert_eq!(
+            route_template("/api/v1/patch/not-a-guid"),
+            "/api/v1/patch/{id}"
+        );
+        assert_eq!(route_template("/wp-admin/x/y"), "unmatched");
+        assert_eq!(route_template("/api/v1/odata/Nope"), "unmatched");
     }
 }

@@ -234,7 +234,7 @@ pub fn app(
             let started = Instant::now();
             let (route, method) = (
                 crate::metrics::route_template(req.uri().path()),
-                req.method().to_string(),
+                crate::metrics::method_label(req.method().as_str()),
             );
             let result = ep.call(req).instrument(span.clone()).await;
             let mut resp = match result {
@@ -252,7 +252,7 @@ pub fn app(
             let status = resp.status();
             crate::metrics::observe_request(
                 &route,
-                &method,
+                method,
                 status.as_u16(),
                 started.elapsed().as_secs_f64(),
             );

@@ -635,7 +635,19 @@ impl ODataApi {
     ) -> Result<CountResult, ODataApiError> {
         let set = entity_set(&entity_set_path)?;
         let label = view_file(self.db.as_ref(), set)?;
-        let plan = query::plan(set, &query_pairs(req), false)?;
+        let options = query_pairs(req);
+        // /$count honours $filter only; anything else would be silently ignored.
+        if let Some((key, _)) = options
+            .iter()
+            .find(|(k, _)| k.starts_with('$') && !k.eq_ignore_ascii_case("$filter"))
+        {
+            return Err(ODataError::bad_request(
+                key,
+                format!("/$count takes only $filter, not {key}"),
+            )
+            .into());
+        }
+        let plan = query::plan(set, &options, false)?;
         let sql = render::count(&plan, self.db.catalog().dialect());
         let mut tx = self.db.begin(TxMode::Read).await?;
         let rows = tx

@@ -134,7 +134,11 @@ impl SupportApi {
         operation_id = "ready"
     )]
     async fn ready(&self) -> Result<Health, ApiError> {
-        self.store.ready().await?;
+        // Any database failure means "not ready": 503, so a load balancer routes around it.
+        self.store
+            .ready()
+            .await
+            .map_err(|e| ApiError::from(crate::store::StoreError::Unavailable(e.to_string())))?;
         Ok(Health::Ok(Json(HealthStatus {
             status: "ready".into(),
         })))

@@ -131,7 +131,8 @@ fn bounded_text(s: &str, max: usize) -> Result<String, String> {
     if t.is_empty() {
         return Err("must not be empty".into());
     }
-    if t.chars().count() > max {
+    // Counted as SQL Server counts nvarchar: in UTF-16 code units.
+    if t.encode_utf16().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
     if has_control(t) {
@@ -345,9 +346,10 @@ impl ExpectedVersion {
             .strip_prefix('"')
             .and_then(|b| b.strip_suffix('"'))
             .unwrap_or(bare);
+        // Versions are SQL `int`s: anything larger can never match, so it is malformed.
         bare.parse::<i64>()
             .ok()
-            .filter(|v| *v >= 1)
+            .filter(|v| (1..=i64::from(i32::MAX)).contains(v))
             .map(ExpectedVersion::Exactly)
             .ok_or_else(|| {
                 format!(

@@ -138,7 +138,13 @@ fn is_guid_at(b: &[u8]) -> bool {
 }
 
 /// Reads a date or date-time literal at the start of `s`; returns it and its length.
+/// Only years 1–9999 in UTC, the range both databases store.
 fn date_at(s: &str) -> Option<(DateTime<Utc>, usize)> {
+    use chrono::Datelike;
+    date_text_at(s).filter(|(t, _)| (1..=9999).contains(&t.year()))
+}
+
+fn date_text_at(s: &str) -> Option<(DateTime<Utc>, usize)> {
     let b = s.as_bytes();
     let digits =
         |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
@@ -742,6 +748,11 @@ mod tests {
         ok("patchCreatedAt lt 2026-01-05T10:00:00Z");
         ok("patchCreatedAt lt 2026-01-05T10:00Z");
         ok("patchCreatedAt lt 2026-01-05T10:00:00.123+01:00");
+        assert_eq!(bad("patchCreatedAt lt 0000-01-01").status, 400);
+        assert_eq!(
+            bad("patchCreatedAt lt 9999-12-31T23:00:00-05:00").status,
+            400
+        );
         ok("patchVersionNumber ge -3");
         ok("parentPatchId eq null");
         ok("patchName eq 'O''Brien'");

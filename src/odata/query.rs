@@ -434,9 +434,11 @@ impl<'a> Plan<'a> {
                         .as_str()
                         .and_then(|s| uuid::Uuid::parse_str(s).ok())
                         .map(Literal::Guid),
-                    EdmType::DateTimeOffset => {
-                        v.as_str().and_then(parse_timestamp).map(Literal::DateTime)
-                    }
+                    EdmType::DateTimeOffset => v
+                        .as_str()
+                        .and_then(parse_timestamp)
+                        .filter(|t| (1..=9999).contains(&chrono::Datelike::year(t)))
+                        .map(Literal::DateTime),
                 }
                 .ok_or_else(bad)
             })

@@ -491,7 +491,12 @@ pub(crate) async fn assign_property_in(
             actor.id.as_str().into(),
         ],
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        // The patch was deleted since it was read above.
+        StoreError::ForeignKeyViolation(_) => PatchError::NotFound,
+        other => other.into(),
+    })?;
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Assignment<'a> {
@@ -856,21 +861,26 @@ impl PatchStore {
         finish(tx, result).await
     }
 
-    /// Assigns a property to a patch (replacing any earlier assignment).
+    /// Assigns a property to a patch (replacing any earlier assignment). Two first
+    /// assignments of one property racing each other may meet the primary key where
+    /// hints are not honoured (Babelfish); the loser simply tries once more.
     pub async fn assign_property(
         &self,
         property_ref: &PropertyRef,
         patch_id: Uuid,
         actor: &Actor,
     ) -> Result<PropertyAssignment, PatchError> {
-        let mut tx = self.db.begin(TxMode::Write).await?;
-        let result = async {
-            let assignment =
-                assign_property_in(&mut *tx, property_ref, patch_id, actor, now()).await?;
-            Ok::<_, PatchError>(assignment)
+        let mut attempt = 0;
+        loop {
+            let mut tx = self.db.begin(TxMode::Write).await?;
+            let result = assign_property_in(&mut *tx, property_ref, patch_id, actor, now()).await;
+            match finish(tx, result).await {
+                Err(PatchError::Store(StoreError::UniqueViolation(_))) if attempt == 0 => {
+                    attempt += 1
+                }
+                other => return other,
+            }
         }
-        .await;
-        finish(tx, result).await
     }
 
     /// The property's patch and every area above it, each with its responsible entities.
@@ -906,10 +916,7 @@ impl PatchStore {
                 &[id.into(), before_change_id.into(), take.into()],
             )
             .await?;
-        if rows.is_empty()
-            && before_change_id.is_none()
-            && current_version(&mut *tx, id).await?.is_none()
-        {
+        if rows.is_empty() && current_version(&mut *tx, id).await?.is_none() {
             return Err(PatchError::NotFound);
         }
         let json = |row: &Row, column: &str| -> Result<Option<serde_json::Value>, StoreError> {

@@ -183,7 +183,7 @@ async fn metrics_expose_requests_latency_query_durations_and_pool_use() {
     let text = resp.text().await.unwrap();
     for series in [
         "patches_http_requests_total{method=\"GET\",route=\"/api/v1/patch/{id}\",status=\"200\"}",
-        "patches_http_requests_total{method=\"GET\",route=\"/api/v1/patch/not-a-guid\",status=\"400\"}",
+        "patches_http_requests_total{method=\"GET\",route=\"/api/v1/patch/{id}\",status=\"400\"}",
         "patches_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/patch\"",
         "patches_sql_query_duration_seconds_count{query=\"patch_get_by_id\"}",
         "patches_sql_query_duration_seconds_count{query=\"patch_insert\"}",
