@@ -325,6 +325,24 @@ async fn check_parent(
     Ok(())
 }
 
+/// Before a write that may move `id` under `new_parent`: if the parent changes, take
+/// the tree lock first (before any row lock, so movers queue in one order and
+/// cannot deadlock with ordinary writers), so concurrent moves check for cycles one
+/// after another. The unlocked read only decides whether to take it; the cycle
+/// check after the row lock is what protects the tree.
+async fn take_tree_lock_for_move(
+    tx: &mut dyn Tx,
+    id: Uuid,
+    new_parent: Option<Uuid>,
+) -> Result<(), PatchError> {
+    if let Some(current) = load(tx, id).await?
+        && current.content.parent_id != new_parent
+    {
+        tx.execute("tree_lock_take", &[]).await?;
+    }
+    Ok(())
+}
+
 /// Loads the patch as changed and records the change from `before` to it.
 #[allow(clippy::too_many_arguments)]
 async fn record_change(
@@ -410,6 +428,7 @@ pub(crate) async fn upsert_in(
         }
         Some(current) if current.content == *content => Ok(Upserted::Unchanged),
         Some(_) => {
+            take_tree_lock_for_move(tx, id, content.parent_id).await?;
             let version = lock_and_bump(tx, id, ExpectedVersion::Any, at, actor).await?;
             let before = load_existing(tx, id).await?;
             check_parent(tx, id, content.parent_id).await?;
@@ -642,6 +661,7 @@ impl PatchStore {
         let at = now();
         let mut tx = self.db.begin(TxMode::Write).await?;
         let result = async {
+            take_tree_lock_for_move(&mut *tx, id, update.parent_id).await?;
             let version = lock_and_bump(&mut *tx, id, expected, at, actor).await?;
             let before = load_existing(&mut *tx, id).await?;
             check_parent(&mut *tx, id, update.parent_id).await?;

@@ -115,3 +115,65 @@ async fn parallel_writes_without_if_match_all_apply_and_none_is_lost() {
         "one history row per version"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_moves_never_make_a_cycle() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let root = id_of(&app.create(&patch_body("Borough", "area", None)).await);
+    for round in 0..5 {
+        let a = id_of(
+            &app.create(&patch_body(&format!("A{round}"), "area", Some(root)))
+                .await,
+        );
+        let b = id_of(
+            &app.create(&patch_body(&format!("B{round}"), "area", Some(root)))
+                .await,
+        );
+        let moves = [(a, b), (b, a)].map(|(child, parent)| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let body = patch_body("Moved", "area", Some(parent));
+                checked(
+                    app.send(
+                        Method::PUT,
+                        &format!("/api/v1/patch/{child}"),
+                        None,
+                        Some(&body),
+                    )
+                    .await,
+                )
+                .await
+            })
+        });
+        let mut statuses = Vec::new();
+        for m in moves {
+            statuses.push(m.await.unwrap());
+        }
+        let parent_of = |v: &Value| v["parentId"].as_str().map(str::to_string);
+        let pa: Value = app
+            .get(&format!("/api/v1/patch/{a}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let pb: Value = app
+            .get(&format!("/api/v1/patch/{b}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let cycle = parent_of(&pa) == Some(b.to_string()) && parent_of(&pb) == Some(a.to_string());
+        assert!(
+            !cycle,
+            "round {round}: A and B became each other's parent ({statuses:?})"
+        );
+        assert!(
+            statuses.contains(&StatusCode::OK),
+            "round {round}: {statuses:?}"
+        );
+        assert!(
+            statuses.contains(&StatusCode::UNPROCESSABLE_ENTITY),
+            "round {round}: the second move must see the first: {statuses:?}"
+        );
+    }
+}

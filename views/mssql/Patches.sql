@@ -24,8 +24,8 @@ SELECT
     CASE WHEN own_manager.entity_id IS NOT NULL THEN own_manager.email_address ELSE parent_manager.email_address END AS areaManagerEmail,
     (SELECT COUNT(*) FROM dbo.responsible_entity AS re WHERE re.patch_id = p.id) AS responsibleEntityCount,
     p.version_number AS patchVersionNumber,
-    p.created_at AS patchCreatedAt,
-    p.updated_at AS patchUpdatedAt
+    DATEADD(millisecond, -DATEPART(millisecond, p.created_at), p.created_at) AS patchCreatedAt,
+    DATEADD(millisecond, -DATEPART(millisecond, p.updated_at), p.updated_at) AS patchUpdatedAt
 FROM dbo.patch AS p
 LEFT JOIN dbo.patch AS parent ON parent.id = p.parent_id
 LEFT JOIN dbo.patch AS grand ON grand.id = parent.parent_id

@@ -13,6 +13,6 @@ SELECT
     v.leadOfficerEmail AS propertyOfficerEmail,
     v.areaManagerName AS propertyAreaManagerName,
     v.areaManagerEmail AS propertyAreaManagerEmail,
-    pp.assigned_at AS propertyAssignedAt
+    DATEADD(millisecond, -DATEPART(millisecond, pp.assigned_at), pp.assigned_at) AS propertyAssignedAt
 FROM dbo.property_patch AS pp
 JOIN dbo.Patches AS v ON v.patchId = pp.patch_id;

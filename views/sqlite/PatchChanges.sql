@@ -1,5 +1,6 @@
 -- name: PatchChanges
--- doc: One row per change-history entry (entity set PatchChanges).
+-- doc: One row per change-history entry (entity set PatchChanges). Timestamps are
+-- doc: cut to whole seconds, as the API shows them.
 DROP VIEW IF EXISTS PatchChanges;
 CREATE VIEW PatchChanges AS
 SELECT
