@@ -79,6 +79,24 @@ impl Builder<'_> {
         }
     }
 
+    /// Whether an operand can be null (a nullable column, or a function of one).
+    fn nullable(&self, o: &Operand) -> bool {
+        match o {
+            Operand::Column(c) => self.plan.set.column(c).is_some_and(|c| c.nullable),
+            Operand::ToLower(inner) | Operand::ToUpper(inner) => self.nullable(inner),
+            Operand::Literal(l) => *l == Literal::Null,
+        }
+    }
+
+    /// A test that is false, not unknown, when `o` is null (so `not` negates it as OData does).
+    fn two_valued(&self, o: &Operand, test: String) -> String {
+        if self.nullable(o) {
+            format!("(CASE WHEN {test} THEN 1 ELSE 0 END = 1)")
+        } else {
+            format!("({test})")
+        }
+    }
+
     fn is_string(&self, o: &Operand) -> bool {
         match o {
             Operand::Column(c) => self.edm(c) == Some(EdmType::String),
@@ -130,16 +148,42 @@ impl Builder<'_> {
                     return format!("({target} {test})");
                 }
                 let strings = self.is_string(l) || self.is_string(r);
+                let collate = self.collate(strings);
+                let nullable = self.nullable(l) || self.nullable(r);
                 let (lhs, rhs) = (self.operand(l), self.operand(r));
-                let sym = match op {
-                    CmpOp::Eq => "=",
-                    CmpOp::Ne => "<>",
-                    CmpOp::Gt => ">",
-                    CmpOp::Ge => ">=",
-                    CmpOp::Lt => "<",
-                    CmpOp::Le => "<=",
-                };
-                format!("({lhs} {sym} {rhs}{})", self.collate(strings))
+                if !nullable {
+                    let sym = match op {
+                        CmpOp::Eq => "=",
+                        CmpOp::Ne => "<>",
+                        CmpOp::Gt => ">",
+                        CmpOp::Ge => ">=",
+                        CmpOp::Lt => "<",
+                        CmpOp::Le => "<=",
+                    };
+                    return format!("({lhs} {sym} {rhs}{collate})");
+                }
+                // OData compares null as a value: null eq null, null ne 'x' are true and
+                // an ordering with null is false. SQL would say "unknown" (and `not`
+                // would keep it unknown), so nullable comparisons become two-valued.
+                match op {
+                    // Rendered only here: every placeholder must appear in the SQL.
+                    CmpOp::Eq | CmpOp::Ne => {
+                        let (l2, r2) = (self.operand(l), self.operand(r));
+                        let (hit, miss) = if *op == CmpOp::Eq { (1, 0) } else { (0, 1) };
+                        format!(
+                            "(CASE WHEN {lhs} = {rhs}{collate} THEN {hit} WHEN ({l2} IS NULL AND {r2} IS NULL) THEN {hit} ELSE {miss} END = 1)"
+                        )
+                    }
+                    other => {
+                        let sym = match other {
+                            CmpOp::Gt => ">",
+                            CmpOp::Ge => ">=",
+                            CmpOp::Lt => "<",
+                            _ => "<=",
+                        };
+                        format!("(CASE WHEN {lhs} {sym} {rhs}{collate} THEN 1 ELSE 0 END = 1)")
+                    }
+                }
             }
             Expr::In(o, values) => {
                 let strings = self.is_string(o);
@@ -151,17 +195,14 @@ impl Builder<'_> {
                         self.param(value)
                     })
                     .collect();
-                format!(
-                    "({target}{} IN ({}))",
-                    self.collate(strings),
-                    list.join(", ")
-                )
+                let test = format!("{target}{} IN ({})", self.collate(strings), list.join(", "));
+                self.two_valued(o, test)
             }
             Expr::Match(func, o, pattern) => {
                 let target = self.operand(o);
                 let p = self.like_pattern(*func, pattern);
                 let placeholder = self.param(Value::Text(p));
-                format!("({target} LIKE {placeholder} ESCAPE '\\')")
+                self.two_valued(o, format!("{target} LIKE {placeholder} ESCAPE '\\'"))
             }
         }
     }

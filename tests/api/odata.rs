@@ -333,6 +333,16 @@ async fn every_operator_and_function_filters_as_documented() {
     assert_eq!(count("patchCreatedAt gt 2000-01-01").await, 46);
     assert_eq!(count("patchCreatedAt lt 2000-01-01T00:00:00Z").await, 0);
     assert_eq!(count("true").await, 46);
+    // OData compares null as a value: the root (no area) is "ne" any area, and `not`
+    // of a false comparison with null is true.
+    assert_eq!(count("areaName ne 'Clapton Area'").await, 38);
+    assert_eq!(count("not (areaName eq 'Clapton Area')").await, 38);
+    assert_eq!(
+        count("areaName gt 'A'").await,
+        45,
+        "an ordering with null is false"
+    );
+    assert_eq!(count("not (areaName gt 'A')").await, 1);
     assert_eq!(
         count("contains(patchName, '%')").await,
         0,
