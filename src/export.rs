@@ -10,7 +10,7 @@ use crate::{
         query, render,
     },
     seed::Progress,
-    store::{Database, StoreError, TxMode, catalog::SqlKind, views::ReportCatalog},
+    store::{Database, StoreError, TxMode, views::ReportCatalog},
 };
 
 /// Why an export stopped.
@@ -53,8 +53,7 @@ pub async fn export(
     let plan = query::plan(set, &options, true).map_err(ExportError::Query)?;
     let label = db
         .catalog()
-        .files()
-        .find(|f| f.kind == SqlKind::View && f.name == set.name)
+        .view(&set.name)
         .ok_or_else(|| StoreError::UnknownQuery(set.name.clone(), db.catalog().dialect()))?;
     let dialect = db.catalog().dialect();
 

@@ -26,7 +26,7 @@ use crate::{
     },
     store::{
         Database, Row, StoreError, TxMode,
-        catalog::{SqlFile, SqlKind},
+        catalog::SqlFile,
         views::{EdmType, EntitySet, ReportCatalog},
     },
 };
@@ -229,8 +229,7 @@ fn url_decode_pairs(raw: &str) -> Vec<(String, String)> {
 
 fn view_file(db: &dyn Database, set: &EntitySet) -> Result<&'static SqlFile, ODataApiError> {
     db.catalog()
-        .files()
-        .find(|f| f.kind == SqlKind::View && f.name == set.name)
+        .view(&set.name)
         .ok_or_else(|| StoreError::UnknownQuery(set.name.clone(), db.catalog().dialect()).into())
 }
 

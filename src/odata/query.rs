@@ -74,12 +74,6 @@ pub struct Plan<'a> {
     carried: Vec<(&'static str, String)>,
 }
 
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 fn parse_u64(target: &str, v: &str) -> Result<u64, ODataError> {
     // Bound to i64 so the value is a valid SQL integer parameter in both dialects.
     v.trim()
@@ -376,7 +370,7 @@ impl<'a> Plan<'a> {
             .collect();
         format!(
             "{:016x}",
-            fnv1a(&format!("{}|{}", self.set.name, parts.join("&")))
+            crate::store::fnv1a(&format!("{}|{}", self.set.name, parts.join("&")))
         )
     }
 

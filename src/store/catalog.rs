@@ -235,6 +235,12 @@ impl Catalog {
             .find(|f| f.kind == SqlKind::Query && f.name == name)
     }
 
+    /// The view file of reporting entity set `name`, if this dialect ships it.
+    pub fn view(&self, name: &str) -> Option<&'static SqlFile> {
+        self.files()
+            .find(|f| f.kind == SqlKind::View && f.name == name)
+    }
+
     /// Migrations and view definitions in the order they are applied.
     pub fn migrations(&self) -> Vec<&'static SqlFile> {
         let mut m: Vec<_> = self

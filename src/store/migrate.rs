@@ -6,11 +6,7 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 
-use super::{
-    Catalog, Database, StoreError, TxMode, Value,
-    catalog::{SqlFile, SqlKind},
-    views::ReportCatalog,
-};
+use super::{Catalog, Database, StoreError, TxMode, Value, catalog::SqlFile, views::ReportCatalog};
 
 /// Applies every migration not yet recorded; returns the names applied by this call.
 pub async fn run(db: &dyn Database) -> Result<Vec<String>, StoreError> {
@@ -48,7 +44,7 @@ pub async fn run(db: &dyn Database) -> Result<Vec<String>, StoreError> {
     }
     for view in views_in_order(db.catalog()) {
         // Recorded with a hash of its text: a changed view file is applied again.
-        let record = format!("view:{}:{:016x}", view.name, fnv1a(view.sql));
+        let record = format!("view:{}:{:016x}", view.name, super::fnv1a(view.sql));
         if applied.contains(&record) {
             continue;
         }
@@ -71,17 +67,6 @@ fn views_in_order(catalog: &Catalog) -> Vec<&'static SqlFile> {
     ReportCatalog::get()
         .entity_sets
         .iter()
-        .filter_map(|set| {
-            catalog
-                .files()
-                .find(|f| f.kind == SqlKind::View && f.name == set.name)
-        })
+        .filter_map(|set| catalog.view(&set.name))
         .collect()
-}
-
-/// A small stable hash (FNV-1a, 64-bit) of a view's text.
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }

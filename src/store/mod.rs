@@ -343,6 +343,13 @@ pub(crate) fn log_query(file: &catalog::SqlFile, started: Instant, rows: u64) {
     );
 }
 
+/// A small stable hash (FNV-1a, 64-bit): view versions, query fingerprints.
+pub(crate) fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Opens the database that `DATABASE_URL` names: `sqlite://PATH` or an ADO.NET string.
 pub async fn connect(database_url: &str) -> Result<Arc<dyn Database>, StoreError> {
     if let Some(path) = database_url.strip_prefix("sqlite://") {

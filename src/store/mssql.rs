@@ -25,10 +25,12 @@ use super::{
 const POOL_SIZE: u32 = 16;
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A pooled TDS connection and whether it is inside an unfinished transaction.
+/// A pooled TDS connection, whether it is inside an unfinished transaction, and
+/// whether a statement on it was abandoned before its results were read.
 pub struct MssqlConnection {
     client: Client<Compat<TcpStream>>,
     in_transaction: bool,
+    busy: bool,
 }
 
 /// Opens TDS connections for the pool, following Azure SQL gateway redirects.
@@ -60,6 +62,7 @@ impl ManageConnection for MssqlManager {
         Ok(MssqlConnection {
             client: open(self.config.clone()).await?,
             in_transaction: false,
+            busy: false,
         })
     }
 
@@ -73,9 +76,9 @@ impl ManageConnection for MssqlManager {
     }
 
     fn has_broken(&self, conn: &mut MssqlConnection) -> bool {
-        // A connection returned mid-transaction is discarded; closing it makes the
-        // server roll the transaction back.
-        conn.in_transaction
+        // A connection returned mid-transaction or mid-result (a request cancelled while
+        // its statement ran) is discarded; closing it makes the server roll back.
+        conn.in_transaction || conn.busy
     }
 }
 
@@ -287,7 +290,10 @@ impl Tx for MssqlTx {
     async fn query(&mut self, name: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         let file = named(&self.catalog, name, params)?;
         let started = Instant::now();
-        let rows = run_query(&mut self.conn.client, name, bind(file, params)).await?;
+        self.conn.busy = true;
+        let rows = run_query(&mut self.conn.client, name, bind(file, params)).await;
+        self.conn.busy = false;
+        let rows = rows?;
         log_query(file, started, rows.len() as u64);
         Ok(rows)
     }
@@ -301,9 +307,13 @@ impl Tx for MssqlTx {
     ) -> Result<Vec<Row>, StoreError> {
         let started = Instant::now();
         let query = bind_to(Query::new(sql.to_string()), params);
+        self.conn.busy = true;
         let run = run_query(&mut self.conn.client, &label.name, query);
         let rows = match tokio::time::timeout(timeout, run).await {
-            Ok(rows) => rows?,
+            Ok(rows) => {
+                self.conn.busy = false;
+                rows?
+            }
             Err(_) => {
                 // The connection is mid-statement; discard it so the server cancels.
                 self.conn.in_transaction = true;
@@ -323,6 +333,7 @@ impl Tx for MssqlTx {
     ) -> Result<u64, StoreError> {
         use futures_util::TryStreamExt;
         let started = Instant::now();
+        self.conn.busy = true;
         let query = bind_to(Query::new(sql), &params);
         let stream = query
             .query(&mut self.conn.client)
@@ -344,6 +355,7 @@ impl Tx for MssqlTx {
             sent += 1;
         }
         drop(rows);
+        self.conn.busy = abandoned;
         if abandoned {
             // The connection is mid-result: discard it rather than reuse it.
             self.conn.in_transaction = true;
@@ -355,11 +367,10 @@ impl Tx for MssqlTx {
     async fn execute(&mut self, name: &str, params: &[Value]) -> Result<u64, StoreError> {
         let file = named(&self.catalog, name, params)?;
         let started = Instant::now();
-        let result = bind(file, params)
-            .execute(&mut self.conn.client)
-            .await
-            .map_err(|e| tds_error(name, e))?;
-        let affected = result.total();
+        self.conn.busy = true;
+        let result = bind(file, params).execute(&mut self.conn.client).await;
+        self.conn.busy = false;
+        let affected = result.map_err(|e| tds_error(name, e))?.total();
         log_query(file, started, affected);
         Ok(affected)
     }
