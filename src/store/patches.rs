@@ -343,6 +343,41 @@ async fn take_tree_lock_for_move(
     Ok(())
 }
 
+/// Writes a patch's name, type, domain and parent (after its row is locked); a parent
+/// deleted meanwhile is `UnknownParent`.
+async fn write_fields(tx: &mut dyn Tx, id: Uuid, fields: &PatchUpdate) -> Result<(), PatchError> {
+    tx.execute(
+        "patch_update",
+        &[
+            id.into(),
+            fields.parent_id.into(),
+            fields.name.as_str().into(),
+            fields.patch_type.as_str().into(),
+            fields.domain.as_str().into(),
+        ],
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::ForeignKeyViolation(_) => PatchError::UnknownParent,
+        other => other.into(),
+    })?;
+    Ok(())
+}
+
+/// Replaces a patch's whole responsible-entity list, in order (after its row is locked).
+async fn write_entities(
+    tx: &mut dyn Tx,
+    id: Uuid,
+    entities: &[ResponsibleEntity],
+) -> Result<(), PatchError> {
+    tx.execute("responsible_entity_delete_all", &[id.into()])
+        .await?;
+    for entity in entities {
+        insert_entity(tx, id, entity).await?;
+    }
+    Ok(())
+}
+
 /// Loads the patch as changed and records the change from `before` to it.
 #[allow(clippy::too_many_arguments)]
 async fn record_change(
@@ -432,22 +467,14 @@ pub(crate) async fn upsert_in(
             let version = lock_and_bump(tx, id, ExpectedVersion::Any, at, actor).await?;
             let before = load_existing(tx, id).await?;
             check_parent(tx, id, content.parent_id).await?;
-            tx.execute(
-                "patch_update",
-                &[
-                    id.into(),
-                    content.parent_id.into(),
-                    content.name.as_str().into(),
-                    content.patch_type.as_str().into(),
-                    content.domain.as_str().into(),
-                ],
-            )
-            .await?;
-            tx.execute("responsible_entity_delete_all", &[id.into()])
-                .await?;
-            for entity in &content.responsible_entities {
-                insert_entity(tx, id, entity).await?;
-            }
+            let fields = PatchUpdate {
+                parent_id: content.parent_id,
+                name: content.name.clone(),
+                patch_type: content.patch_type,
+                domain: content.domain.clone(),
+            };
+            write_fields(tx, id, &fields).await?;
+            write_entities(tx, id, &content.responsible_entities).await?;
             record_change(tx, id, version, "Imported", actor, at, &before).await?;
             Ok(Upserted::Updated)
         }
@@ -665,21 +692,7 @@ impl PatchStore {
             let version = lock_and_bump(&mut *tx, id, expected, at, actor).await?;
             let before = load_existing(&mut *tx, id).await?;
             check_parent(&mut *tx, id, update.parent_id).await?;
-            tx.execute(
-                "patch_update",
-                &[
-                    id.into(),
-                    update.parent_id.into(),
-                    update.name.as_str().into(),
-                    update.patch_type.as_str().into(),
-                    update.domain.as_str().into(),
-                ],
-            )
-            .await
-            .map_err(|e| match e {
-                StoreError::ForeignKeyViolation(_) => PatchError::UnknownParent,
-                other => other.into(),
-            })?;
+            write_fields(&mut *tx, id, update).await?;
             record_change(&mut *tx, id, version, "Updated", actor, at, &before).await
         }
         .await;
@@ -861,11 +874,7 @@ impl PatchStore {
         let result = async {
             let version = lock_and_bump(&mut *tx, id, expected, at, actor).await?;
             let before = load_existing(&mut *tx, id).await?;
-            tx.execute("responsible_entity_delete_all", &[id.into()])
-                .await?;
-            for entity in entities {
-                insert_entity(&mut *tx, id, entity).await?;
-            }
+            write_entities(&mut *tx, id, entities).await?;
             record_change(
                 &mut *tx,
                 id,

@@ -18,6 +18,12 @@ async fn store_of(app: &crate::helpers::TestApp) -> PatchStore {
     PatchStore::new(store::connect(&app.database_url).await.unwrap())
 }
 
+/// Validates and applies one file, as `patches import FILE --apply` does.
+async fn import(store: &PatchStore, file: &str) -> ImportSummary {
+    let plan = validate(file.as_bytes(), store).await.unwrap();
+    apply(&plan, store, &actor(), |_| {}).await.unwrap()
+}
+
 fn actor() -> Actor {
     Actor {
         id: "import:test".into(),
@@ -145,16 +151,8 @@ async fn re_running_an_import_changes_nothing_and_a_changed_row_updates_once() {
         )
     };
     let store = store_of(&app).await;
-    let plan = validate(file("CP1").as_bytes(), &store).await.unwrap();
-    apply(&plan, &store, &actor(), |_| {}).await.unwrap();
-    let again = apply(
-        &validate(file("CP1").as_bytes(), &store).await.unwrap(),
-        &store,
-        &actor(),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    import(&store, &file("CP1")).await;
+    let again = import(&store, &file("CP1")).await;
     assert_eq!(
         again,
         ImportSummary {
@@ -174,16 +172,7 @@ async fn re_running_an_import_changes_nothing_and_a_changed_row_updates_once() {
         "an unchanged re-run writes nothing"
     );
 
-    let changed = apply(
-        &validate(file("CP1 renamed").as_bytes(), &store)
-            .await
-            .unwrap(),
-        &store,
-        &actor(),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let changed = import(&store, &file("CP1 renamed")).await;
     assert_eq!(
         changed,
         ImportSummary {
